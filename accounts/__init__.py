@@ -1,0 +1,1 @@
+"""One ComponentResource per account role. Accounts compose components; they know no environment."""

@@ -1,0 +1,1 @@
+"""Reusable building blocks. They know nothing of accounts or environments: callers pass the provider."""

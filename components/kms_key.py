@@ -1,0 +1,80 @@
+"""A customer-managed KMS key with rotation, a 30-day deletion window and an explicit key policy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class KmsKeyArgs:
+    """`service_principals` may use the key to encrypt on the account's behalf (e.g. `logs.<region>`)."""
+
+    description: str
+    account_id: str
+    alias: str
+    service_principals: Sequence[str] = ()
+    #: Condition keys the service grants must carry, e.g. {"StringEquals": {"aws:SourceOrgID": "o-.."}}.
+    service_condition: dict[str, Any] = field(default_factory=dict)
+    protect: bool = True
+    deletion_window_in_days: int = 30
+
+
+def key_policy(args: KmsKeyArgs) -> str:
+    """The account root administers the key (so IAM policies decide who else may use it); listed
+    services may use it, scoped by `service_condition`. No statement grants to `*`."""
+    statements: list[dict[str, Any]] = [{
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{args.account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }]
+    if args.service_principals:
+        grant: dict[str, Any] = {
+            "Sid": "ServicesEncrypt",
+            "Effect": "Allow",
+            "Principal": {"Service": sorted(args.service_principals)},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                       "kms:DescribeKey"],
+            "Resource": "*",
+        }
+        if args.service_condition:
+            grant["Condition"] = args.service_condition
+        statements.append(grant)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class KmsKey(pulumi.ComponentResource):
+    """Key plus alias; `arn` and `key_id` are what other resources reference."""
+
+    arn: pulumi.Output[str]
+    key_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: KmsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("openbanking:security:KmsKey", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.key = aws.kms.Key(
+            name,
+            description=args.description,
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=args.deletion_window_in_days,
+            policy=key_policy(args),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                protect=args.protect, retain_on_delete=args.protect)),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=f"alias/{args.alias}",
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+        self.arn = self.key.arn
+        self.key_id = self.key.key_id
+        self.register_outputs({"arn": self.arn, "keyId": self.key_id})

@@ -1,0 +1,1 @@
+"""Environments: the config schema and the Environment component that composes the accounts."""

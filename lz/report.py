@@ -1,0 +1,69 @@
+"""Human-readable output of a rendering: resources per account, the tree, policy violations."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from .render import Rendering
+
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+
+
+def summary(console: Console, rendering: Rendering) -> None:
+    accounts = rendering.by_account()
+    total = sum(len(v) for v in accounts.values())
+    console.print(f"[bold]{rendering.program.name}[/] / [bold cyan]{rendering.stack}[/]: "
+                  f"{total} resources in {len(accounts)} accounts"
+                  + (f" (reads stacks: {', '.join(rendering.references)})" if rendering.references else ""))
+    for account, resources in sorted(accounts.items()):
+        table = Table(title=f"account {account}", title_justify="left", show_edge=False)
+        table.add_column("resource type")
+        table.add_column("count", justify="right")
+        for type_, count in sorted(Counter(r["type"] for r in resources).items()):
+            table.add_row(type_, str(count))
+        console.print(table)
+
+
+def tree(console: Console, rendering: Rendering) -> None:
+    by_parent: dict[str | None, list[dict[str, Any]]] = {}
+    urns = {r["urn"] for r in rendering.resources}
+    for r in rendering.resources:
+        parent = r["parent"] if r["parent"] in urns else None
+        by_parent.setdefault(parent, []).append(r)
+    root = Tree(f"[bold]{rendering.program.name}-{rendering.stack}[/]")
+
+    def add(node: Tree, parent: str | None) -> None:
+        for r in sorted(by_parent.get(parent, []), key=lambda r: (r["type"], r["name"])):
+            where = f" [dim]{r['account']} {r['account_id']}[/]" if r["account"] else ""
+            protect = " [magenta]protected[/]" if r["options"].get("protect") else ""
+            add(node.add(f"{r['type']} [bold]{r['name']}[/]{where}{protect}"), r["urn"])
+
+    add(root, None)
+    console.print(root)
+
+
+def violations(console: Console, rendering: Rendering) -> None:
+    found = rendering.violations
+    if not found:
+        console.print("[green]policy pack: no violations[/]")
+        return
+    by_account: dict[str, list[dict[str, Any]]] = {}
+    for v in found:
+        by_account.setdefault(v["account"] or "stack", []).append(v)
+    for account, items in sorted(by_account.items()):
+        table = Table(title=f"policy violations in account {account}", title_justify="left", show_lines=True)
+        for column in ("severity", "level", "policy", "resource", "message", "remediation"):
+            table.add_column(column, overflow="fold")
+        for v in sorted(items, key=lambda v: (SEVERITY_ORDER.get(v["severity"], 9), v["policy"], v["name"])):
+            style = SEVERITY_STYLE.get(v["severity"], "")
+            table.add_row(f"[{style}]{v['severity']}[/]", v["level"], v["policy"], f"{v['type']}\n{v['name']}",
+                          v["message"], v["remediation"])
+        console.print(table)
+    mandatory = sum(1 for v in found if v["level"] == "mandatory")
+    console.print(f"[bold]{len(found)} violations[/], {mandatory} mandatory")

@@ -1,0 +1,98 @@
+"""Detection rules: CloudTrail, GuardDuty and AWS Config."""
+
+from __future__ import annotations
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+
+from ._base import resource_policy
+from ._checks import MISSING, UNKNOWN, fmt, lookup, require_equal, require_set, require_true
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+DETECTOR = "aws:guardduty/detector:Detector"
+DETECTOR_FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
+RECORDER = "aws:cfg/recorder:Recorder"
+RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+
+REQUIRED_GUARDDUTY_FEATURES = ("S3_DATA_EVENTS", "RDS_LOGIN_EVENTS", "RUNTIME_MONITORING")
+
+
+def _check_cloudtrail(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    require_true(report, props, "isMultiRegionTrail", default=False)
+    require_true(report, props, "isOrganizationTrail", default=False)
+    require_true(report, props, "enableLogFileValidation", default=False)
+    require_true(report, props, "includeGlobalServiceEvents", default=True)
+    require_true(report, props, "enableLogging", default=True)
+    require_set(report, props, "kmsKeyId", why="; trail logs must be encrypted with a customer-managed key")
+    require_set(report, props, "cloudWatchLogsGroupArn", why="; CIS 4.x metric filters need the log group")
+
+
+cloudtrail = resource_policy(
+    name="ob-cloudtrail",
+    description="The organisation trail is multi-region, validated, KMS-encrypted and sent to CloudWatch.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "CloudTrail.1"), ("FSBP", "CloudTrail.2"), ("FSBP", "CloudTrail.4"),
+                ("FSBP", "CloudTrail.5"), ("CIS", "3.1"), ("CIS", "3.2"), ("CIS", "3.5"),
+                ("Checkov", "CKV_AWS_35"), ("Checkov", "CKV_AWS_36"), ("Checkov", "CKV_AWS_67")],
+    resource_types=[TRAIL],
+    remediation=("On `aws.cloudtrail.Trail` set `is_multi_region_trail=True`, `is_organization_trail=True`, "
+                 "`enable_log_file_validation=True`, `include_global_service_events=True`, "
+                 "`kms_key_id=key.arn` and `cloud_watch_logs_group_arn=f\"{group.arn}:*\"` "
+                 "(with `cloud_watch_logs_role_arn`)."),
+    check=_check_cloudtrail,
+)
+
+
+def _check_guardduty(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    if args.resource_type == DETECTOR_FEATURE:
+        name = lookup(props, "name")
+        if name in REQUIRED_GUARDDUTY_FEATURES:
+            require_equal(report, props, "status", expected="ENABLED", why=f" for feature {name}")
+        return
+    require_true(report, props, "enable", default=True)
+    # The deprecated inline `datasources` block, when used, must not switch S3 protection off.
+    s3 = lookup(props, "datasources", "s3Logs", "enable")
+    if s3 not in (MISSING, UNKNOWN) and s3 is not True:
+        report(f"`datasources.s3Logs.enable` is {fmt(s3)}; S3 protection must be on", None)
+
+
+guardduty = resource_policy(
+    name="ob-guardduty",
+    description="GuardDuty is enabled with S3, RDS login and runtime monitoring protection.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "GuardDuty.1"), ("FSBP", "GuardDuty.9"), ("FSBP", "GuardDuty.10"),
+                ("Checkov", "CKV_AWS_238")],
+    resource_types=[DETECTOR, DETECTOR_FEATURE],
+    remediation=("Set `enable=True` on `aws.guardduty.Detector` and add an `aws.guardduty.DetectorFeature` "
+                 "with `status=\"ENABLED\"` for each of S3_DATA_EVENTS, RDS_LOGIN_EVENTS and "
+                 "RUNTIME_MONITORING."),
+    check=_check_guardduty,
+)
+
+
+def _check_config(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    if args.resource_type == RECORDER_STATUS:
+        require_true(report, props, "isEnabled", default=False)
+        return
+    group = lookup(props, "recordingGroup")
+    if group is UNKNOWN:
+        return
+    require_true(report, props, "recordingGroup", "allSupported", default=True)
+    require_true(report, props, "recordingGroup", "includeGlobalResourceTypes", default=False)
+
+
+config_recorder = resource_policy(
+    name="ob-config",
+    description="AWS Config records every supported resource type, including global ones, and is running.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "Config.1"), ("CIS", "3.3"), ("Checkov", "CKV2_AWS_45"), ("Checkov", "CKV2_AWS_48")],
+    resource_types=[RECORDER, RECORDER_STATUS],
+    remediation=("Set `recording_group={\"all_supported\": True, \"include_global_resource_types\": True}` "
+                 "on `aws.cfg.Recorder` and `is_enabled=True` on its `aws.cfg.RecorderStatus`."),
+    check=_check_config,
+)
+
+
+POLICIES = [cloudtrail, guardduty, config_recorder]

@@ -1,0 +1,163 @@
+"""KMS key and Secrets Manager rules."""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+
+from ._base import resource_policy
+from ._checks import (
+    MISSING,
+    UNKNOWN,
+    PolicyDocumentError,
+    fmt,
+    lookup,
+    number,
+    policy_document,
+    principal_is_everyone,
+    require_cmk,
+    statements,
+)
+
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+
+MAX_ROTATION_DAYS = 365
+MIN_DELETION_WINDOW_DAYS = 30
+MAX_SECRET_ROTATION_DAYS = 90
+
+
+# ---------------------------------------------------------------------------------------------
+# ob-kms-rotation
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_symmetric(args: ResourceValidationArgs) -> bool | None:
+    """True for symmetric encryption keys; None when the spec is unknown at preview."""
+    for key in ("keySpec", "customerMasterKeySpec"):
+        spec = lookup(args.props, key)
+        if spec is UNKNOWN:
+            return None
+        if spec is not MISSING and spec != "SYMMETRIC_DEFAULT":
+            return False
+    return True
+
+
+def _check_kms_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    symmetric = _is_symmetric(args)
+    if symmetric:
+        enabled = lookup(props, "enableKeyRotation")
+        if enabled is not UNKNOWN and enabled is not True:
+            shown = "not set (AWS default: false)" if enabled is MISSING else fmt(enabled)
+            report(f"`enableKeyRotation` is {shown}; symmetric keys must rotate automatically", None)
+        period = number(props, "rotationPeriodInDays")
+        if period not in (MISSING, UNKNOWN) and (not isinstance(period, float) or period > MAX_ROTATION_DAYS):
+            report(f"`rotationPeriodInDays` is {fmt(period)}; it must be at most {MAX_ROTATION_DAYS}", None)
+    window = number(props, "deletionWindowInDays")
+    too_short = not isinstance(window, float) or window < MIN_DELETION_WINDOW_DAYS
+    if window not in (MISSING, UNKNOWN) and too_short:
+        report(f"`deletionWindowInDays` is {fmt(window)}; it must be at least {MIN_DELETION_WINDOW_DAYS} "
+               "so an accidental deletion can be cancelled", None)
+
+
+kms_rotation = resource_policy(
+    name="ob-kms-rotation",
+    description="Symmetric KMS keys rotate at least yearly and keep a 30-day deletion window.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "KMS.4"), ("FSBP", "KMS.3"), ("CIS", "3.6"), ("Checkov", "CKV_AWS_7"),
+                ("FSI Lens", "FSISEC09")],
+    resource_types=[KMS_KEY],
+    remediation=("On `aws.kms.Key` set `enable_key_rotation=True`, `rotation_period_in_days=365` (or less) "
+                 "and `deletion_window_in_days=30`."),
+    check=_check_kms_rotation,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# ob-kms-policy
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_kms_policy(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    raw = lookup(args.props, "policy")
+    if raw in (MISSING, UNKNOWN):  # absent: the default key policy trusts only the account
+        return
+    try:
+        doc = policy_document(raw)
+    except PolicyDocumentError as exc:
+        report(f"`policy` could not be read: {exc}", None)
+        return
+    for i, st in enumerate(statements(doc)):
+        everyone = principal_is_everyone(st.get("Principal"))
+        if st.get("Effect") == "Allow" and everyone and not st.get("Condition"):
+            sid = st.get("Sid")
+            which = f"statement {fmt(sid)}" if sid else f"statement #{i + 1}"
+            report(f"`policy` {which} allows Principal {fmt(st.get('Principal'))} without a Condition; "
+                   "anyone could use or manage the key", None)
+
+
+kms_policy = resource_policy(
+    name="ob-kms-policy",
+    description="KMS key policies never allow every principal without a condition.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "KMS.5"), ("Checkov", "CKV_AWS_33")],
+    resource_types=[KMS_KEY, KMS_KEY_POLICY],
+    remediation=("In the key `policy` JSON name specific principals (account root, roles) or add a "
+                 "`Condition` such as `{\"StringEquals\": {\"aws:PrincipalOrgID\": org_id}}` to any "
+                 "statement with `\"Principal\": \"*\"`."),
+    check=_check_kms_policy,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# ob-secrets
+# ---------------------------------------------------------------------------------------------
+
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+(day|days|hour|hours)\s*\)$")
+
+
+def _check_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    if args.resource_type == SECRET:
+        require_cmk(report, props, "kmsKeyId", why=" (the default is aws/secretsmanager)")
+        return
+    days = number(props, "rotationRules", "automaticallyAfterDays")
+    if days is UNKNOWN:
+        return
+    if days is not MISSING:
+        if not isinstance(days, float) or days > MAX_SECRET_ROTATION_DAYS:
+            report(f"`rotationRules.automaticallyAfterDays` is {fmt(days)}; it must be at most "
+                   f"{MAX_SECRET_ROTATION_DAYS}", None)
+        return
+    expr = lookup(props, "rotationRules", "scheduleExpression")
+    if expr is UNKNOWN:
+        return
+    if expr is MISSING:
+        report("`rotationRules` sets neither `automaticallyAfterDays` nor `scheduleExpression`; "
+               f"rotate at least every {MAX_SECRET_ROTATION_DAYS} days", None)
+        return
+    m = _RATE.match(str(expr).strip())
+    if m and m.group(2).startswith("day") and int(m.group(1)) > MAX_SECRET_ROTATION_DAYS:
+        report(f"`rotationRules.scheduleExpression` is {fmt(expr)}; rotate at least every "
+               f"{MAX_SECRET_ROTATION_DAYS} days", None)
+
+
+secrets = resource_policy(
+    name="ob-secrets",
+    description="Secrets use a customer-managed KMS key and rotate at least every 90 days.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "SecretsManager.1"), ("FSBP", "SecretsManager.4"), ("Checkov", "CKV_AWS_149"),
+                ("Checkov", "CKV_AWS_304")],
+    resource_types=[SECRET, SECRET_ROTATION],
+    remediation=("Set `kms_key_id=key.arn` on `aws.secretsmanager.Secret` and add an "
+                 "`aws.secretsmanager.SecretRotation` with "
+                 "`rotation_rules={\"automatically_after_days\": 30}` (90 at most)."),
+    check=_check_secrets,
+)
+
+
+POLICIES = [kms_rotation, kms_policy, secrets]

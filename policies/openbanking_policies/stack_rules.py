@@ -1,0 +1,559 @@
+"""Stack policies: coverage rules that need to see more than one resource.
+
+Props here are OUTPUTS. Resources are linked by id/ARN/name values, never by dependencies (offline, under
+mocks, there are none). A value unknown at preview never produces a violation: a target whose own link
+value is unknown is skipped, and a candidate whose link value is unknown counts as "maybe linked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
+
+from ._base import stack_policy
+from ._probe import (
+    UNKNOWN,
+    contains_unknown,
+    get,
+    is_unknown,
+    items,
+    link_values,
+    linked,
+    of_type,
+    parse_json,
+    plain,
+    provider_urn,
+    show,
+    truthy,
+)
+
+STAGE_TAG = "openbanking:stage"
+
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+PAB_TYPES = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+             "aws:s3/bucketPublicAccessBlockV2:BucketPublicAccessBlockV2")
+SSE_TYPES = ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+             "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+BUCKET_POLICY_TYPES = ("aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPolicyV2:BucketPolicyV2")
+ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+STAGE = "aws:apigateway/stage:Stage"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+FIREWALL = "aws:networkfirewall/firewall:Firewall"
+NFW_LOGGING = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
+ZONE = "aws:route53/zone:Zone"
+QUERY_LOG = "aws:route53/queryLog:QueryLog"
+DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
+SECURITYHUB_ACCOUNT = "aws:securityhub/account:Account"
+STANDARDS_SUBSCRIPTION = "aws:securityhub/standardsSubscription:StandardsSubscription"
+STATEFUL_TYPES = (
+    "aws:dynamodb/table:Table",
+    "aws:rds/cluster:Cluster",
+    "aws:kms/key:Key",
+    *BUCKET_TYPES,
+    "aws:opensearch/domain:Domain",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+)
+
+KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
+
+
+def _ids(r: PolicyResource, *keys: str) -> set[str] | None:
+    """Known id-like outputs of r: the listed keys, plus the last segment of its ARN; None when unknown."""
+    found = link_values(r, *keys)
+    if found is None:
+        return None
+    arn = get(r.props, "arn")
+    if isinstance(arn, str) and "/" in arn and "id" in keys:
+        found.add(arn.rsplit("/", 1)[-1])
+    return found
+
+
+def _short(r: PolicyResource) -> str:
+    return f"{r.resource_type.rsplit(':', 1)[-1]} {r.name!r}"
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-s3-bucket-coverage
+# ------------------------------------------------------------------------------------------------
+
+
+def _sse_algorithms(cfg: Any) -> list[Any]:
+    """sseAlgorithm values of a SSE configuration (sub-resource `rules` or inline `rule`)."""
+    if is_unknown(cfg):
+        return [cfg]
+    rules = items(get(cfg, "rules")) + items(get(cfg, "rule"))
+    return [r if is_unknown(r) else get(r, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+            for r in rules]
+
+
+def _kms_sse(algorithms: list[Any]) -> bool | None:
+    """True if an algorithm is SSE-KMS, None (maybe) if unknown, else False."""
+    if any(a in KMS_ALGORITHMS for a in algorithms):
+        return True
+    if any(is_unknown(a) for a in algorithms):
+        return None
+    return False
+
+
+def _ci(mapping: Any, key: str) -> Any:
+    if not isinstance(mapping, Mapping):
+        return None
+    for k, v in mapping.items():
+        if isinstance(k, str) and k.lower() == key.lower():
+            return v
+    return None
+
+
+def denies_insecure_transport(raw_policy: Any) -> bool | None:
+    """True when the policy has a Deny statement conditioned on aws:SecureTransport = false."""
+    doc = parse_json(raw_policy)
+    if is_unknown(doc) or contains_unknown(doc):
+        return None
+    if not isinstance(doc, Mapping):
+        return False
+    for st in items(_ci(doc, "Statement")):
+        if not isinstance(st, Mapping) or _ci(st, "Effect") != "Deny":
+            continue
+        for operator in ("Bool", "BoolIfExists"):
+            cond = _ci(_ci(st, "Condition"), operator)
+            values = [str(v).lower() for v in items(_ci(cond, "aws:SecureTransport"))]
+            if "false" in values:
+                return True
+    return False
+
+
+def _check_bucket_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
+    resources = args.resources
+    pabs = of_type(resources, *PAB_TYPES)
+    sses = of_type(resources, *SSE_TYPES)
+    policies = of_type(resources, *BUCKET_POLICY_TYPES)
+    for b in of_type(resources, *BUCKET_TYPES):
+        keys = link_values(b, "bucket", "id")
+        if not keys:
+            continue  # unknown (or not yet named) at preview: cannot link yet
+        name = sorted(keys)[0]
+
+        found, maybe = linked(pabs, "bucket", keys)
+        if not found and not maybe:
+            report(f"{_short(b)} (bucket {name!r}) has no BucketPublicAccessBlock whose bucket equals "
+                   f"{name!r}; every bucket needs one with all four flags true.", b.urn)
+
+        inline = _kms_sse(_sse_algorithms(get(b.props, "serverSideEncryptionConfiguration")))
+        if inline is False:
+            found, maybe = linked(sses, "bucket", keys,
+                                  lambda c: _kms_sse(_sse_algorithms(c.props)) is not False)
+            if not found and not maybe:
+                inline_algs = _sse_algorithms(get(b.props, "serverSideEncryptionConfiguration"))
+                report(f"{_short(b)} (bucket {name!r}) has no server-side encryption configuration with "
+                       f"sseAlgorithm 'aws:kms' (inline sseAlgorithm {show(inline_algs or None)}); "
+                       "SSE-S3 is the AWS default and is not allowed.", b.urn)
+
+        inline_tls = denies_insecure_transport(get(b.props, "policy"))
+        if inline_tls is False or get(b.props, "policy") is None:
+            found, maybe = linked(policies, "bucket", keys,
+                                  lambda c: denies_insecure_transport(get(c.props, "policy")) is not False)
+            if not found and not maybe:
+                report(f"{_short(b)} (bucket {name!r}) has no BucketPolicy with a Deny statement on "
+                       "Condition Bool aws:SecureTransport = 'false'.", b.urn)
+
+
+s3_bucket_coverage = stack_policy(
+    name="ob-s3-bucket-coverage",
+    description="Every S3 bucket must have a public access block, SSE-KMS encryption and a TLS-only "
+                "bucket policy.",
+    severity=Severity.CRITICAL,
+    frameworks=[("FSBP", "S3.8"), ("CIS", "2.1.4"), ("FSBP", "S3.17"), ("FSBP", "S3.5"), ("CIS", "2.1.1"),
+                ("Checkov", "CKV2_AWS_6"), ("Checkov", "CKV_AWS_145")],
+    resource_types=[*BUCKET_TYPES, *PAB_TYPES, *SSE_TYPES, *BUCKET_POLICY_TYPES],
+    remediation="For each aws.s3.Bucket add aws.s3.BucketPublicAccessBlock(bucket=b.id, "
+                "block_public_acls=True, block_public_policy=True, ignore_public_acls=True, "
+                "restrict_public_buckets=True), "
+                "aws.s3.BucketServerSideEncryptionConfiguration(bucket=b.id, rules=[{'apply_server_side_"
+                "encryption_by_default': {'sse_algorithm': 'aws:kms', 'kms_master_key_id': key.arn}, "
+                "'bucket_key_enabled': True}]) and aws.s3.BucketPolicy(bucket=b.id, policy=...) with a Deny "
+                "on s3:* when aws:SecureTransport is 'false'.",
+    check=_check_bucket_coverage,
+    nonprod_may_downgrade=False,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-s3-account-pab-coverage
+# ------------------------------------------------------------------------------------------------
+
+_DEFAULT_KEY = "<default provider>"
+
+
+def provider_account_ids(r: PolicyResource) -> set[str]:
+    """allowedAccountIds of r's provider (a list, or a JSON string as providers store them)."""
+    prov = r.provider
+    if prov is None:
+        return set()
+    raw = get(prov.props, "allowedAccountIds")
+    if isinstance(raw, str):
+        parsed = parse_json(raw)
+        raw = parsed if isinstance(parsed, list) else [raw]
+    return {str(a) for a in items(plain(raw)) if isinstance(a, str | int | float) and not is_unknown(a)}
+
+
+def _check_account_pab(args: StackValidationArgs, report: ReportViolation) -> None:
+    aws = [r for r in args.resources if r.resource_type.startswith("aws:")]
+    apabs = of_type(aws, ACCOUNT_PAB)
+    covered_keys: set[str] = set()
+    covered_accounts: set[str] = set()
+    for a in apabs:
+        covered_keys.add(provider_urn(a) or _DEFAULT_KEY)
+        covered_accounts |= provider_account_ids(a)
+        acct = get(a.props, "accountId")
+        if isinstance(acct, str) and acct:
+            covered_accounts.add(acct)
+    seen: dict[str, tuple[PolicyResource, set[str]]] = {}
+    for r in aws:
+        key = provider_urn(r) or _DEFAULT_KEY
+        if key not in seen:
+            seen[key] = (r, provider_account_ids(r))
+    for key, (r, accounts) in seen.items():
+        if key in covered_keys or (accounts and accounts <= covered_accounts):
+            continue
+        where = f"account(s) {', '.join(sorted(accounts))}" if accounts else "its account"
+        report(f"provider {key} deploys aws: resources into {where} but the stack has no "
+               "AccountPublicAccessBlock for that account (accountId/provider).",
+               key if key != _DEFAULT_KEY else r.urn)
+
+
+s3_account_pab_coverage = stack_policy(
+    name="ob-s3-account-pab-coverage",
+    description="Every AWS account the stack deploys into must have an account-level S3 public access block.",
+    severity=Severity.CRITICAL,
+    frameworks=[("FSBP", "S3.1"), ("CIS", "2.1.4")],
+    resource_types=[ACCOUNT_PAB],
+    remediation="For each aws.Provider, add aws.s3.AccountPublicAccessBlock(block_public_acls=True, "
+                "block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True, "
+                "opts=pulumi.ResourceOptions(provider=that_provider)).",
+    check=_check_account_pab,
+    nonprod_may_downgrade=False,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-vpc-flowlogs-coverage / ob-default-sg-coverage
+# ------------------------------------------------------------------------------------------------
+
+
+def _vpc_coverage(args: StackValidationArgs, report: ReportViolation, child_type: str, what: str) -> None:
+    children = of_type(args.resources, child_type)
+    for vpc in of_type(args.resources, VPC):
+        ids = _ids(vpc, "id")
+        if not ids:
+            continue
+        found, maybe = linked(children, "vpcId", ids)
+        if not found and not maybe:
+            vpc_id = sorted(ids)[0]
+            report(f"{_short(vpc)} (id {vpc_id!r}) has no {child_type.rsplit(':', 1)[-1]} whose vpcId equals "
+                   f"{vpc_id!r}; {what}.", vpc.urn)
+
+
+def _check_vpc_flowlogs(args: StackValidationArgs, report: ReportViolation) -> None:
+    _vpc_coverage(args, report, FLOW_LOG, "every VPC needs a flow log with trafficType ALL")
+
+
+def _check_default_sg_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
+    _vpc_coverage(args, report, DEFAULT_SG, "adopt the default security group with no rules")
+
+
+vpc_flowlogs_coverage = stack_policy(
+    name="ob-vpc-flowlogs-coverage",
+    description="Every VPC must have a flow log.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "EC2.6"), ("CIS", "3.7"), ("Checkov", "CKV2_AWS_11")],
+    resource_types=[VPC, FLOW_LOG],
+    remediation="Add aws.ec2.FlowLog(vpc_id=vpc.id, traffic_type='ALL', log_destination=..., "
+                "iam_role_arn=...) next to every aws.ec2.Vpc.",
+    check=_check_vpc_flowlogs,
+)
+
+default_sg_coverage = stack_policy(
+    name="ob-default-sg-coverage",
+    description="Every VPC's default security group must be adopted and emptied.",
+    severity=Severity.MEDIUM,
+    frameworks=[("FSBP", "EC2.2"), ("CIS", "5.5"), ("Checkov", "CKV2_AWS_12")],
+    resource_types=[VPC, DEFAULT_SG],
+    remediation="Add aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id) with no ingress/egress for every "
+                "aws.ec2.Vpc.",
+    check=_check_default_sg_coverage,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-waf-coverage
+# ------------------------------------------------------------------------------------------------
+
+
+def _stage_suffix(stage: PolicyResource) -> str | None:
+    api, name = get(stage.props, "restApi"), get(stage.props, "stageName")
+    if isinstance(api, str) and api and isinstance(name, str) and name:
+        return f"/restapis/{api}/stages/{name}"
+    return None
+
+
+def _check_waf_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
+    assocs = of_type(args.resources, WEB_ACL_ASSOCIATION)
+    targets = [get(a.props, "resourceArn") for a in assocs]
+    maybe = any(is_unknown(t) for t in targets)
+    arns = {t for t in targets if isinstance(t, str)}
+
+    for stage in of_type(args.resources, STAGE):
+        web_acl = get(stage.props, "webAclArn")
+        if is_unknown(web_acl) or (isinstance(web_acl, str) and web_acl):
+            continue
+        arn = get(stage.props, "arn")
+        suffix = _stage_suffix(stage)
+        if is_unknown(arn) or (arn is None and suffix is None):
+            continue
+        if (isinstance(arn, str) and arn in arns) or (suffix and any(a.endswith(suffix) for a in arns)):
+            continue
+        if not maybe:
+            report(f"{_short(stage)} (arn {show(arn)}) has no WebAclAssociation whose resourceArn equals its "
+                   "arn; API stages must be protected by WAF.", stage.urn)
+
+    for lb in of_type(args.resources, LOAD_BALANCER):
+        lb_type, internal = get(lb.props, "loadBalancerType"), get(lb.props, "internal")
+        if is_unknown(lb_type) or is_unknown(internal) or truthy(internal):
+            continue
+        if (lb_type or "application") != "application":
+            continue
+        keys = link_values(lb, "arn", "id")
+        if not keys:
+            continue
+        if keys & arns or maybe:
+            continue
+        report(f"{_short(lb)} (internet-facing application load balancer, internal {show(internal)}) has no "
+               f"WebAclAssociation whose resourceArn equals {sorted(keys)[0]!r}.", lb.urn)
+
+
+waf_coverage = stack_policy(
+    name="ob-waf-coverage",
+    description="Every API Gateway stage and internet-facing application load balancer must be associated "
+                "with a WAFv2 web ACL.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "APIGateway.4"), ("FSBP", "ELB.16"), ("Checkov", "CKV2_AWS_29"),
+                ("Checkov", "CKV2_AWS_28")],
+    resource_types=[STAGE, LOAD_BALANCER, WEB_ACL_ASSOCIATION],
+    remediation="Add aws.wafv2.WebAclAssociation(resource_arn=stage.arn (or alb.arn), "
+                "web_acl_arn=regional_acl.arn) for every aws.apigateway.Stage and public "
+                "aws.lb.LoadBalancer.",
+    check=_check_waf_coverage,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-nfw-logging-coverage
+# ------------------------------------------------------------------------------------------------
+
+
+def _check_nfw_logging_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
+    configs = of_type(args.resources, NFW_LOGGING)
+    for fw in of_type(args.resources, FIREWALL):
+        keys = link_values(fw, "arn", "id")
+        if not keys:
+            continue
+        maybe = False
+        types: set[Any] = set()
+        matched = False
+        for c in configs:
+            target = get(c.props, "firewallArn")
+            if is_unknown(target):
+                maybe = True
+            elif target in keys:
+                matched = True
+                for d in items(get(c.props, "loggingConfiguration", "logDestinationConfigs")):
+                    types.add(UNKNOWN if is_unknown(d) else get(d, "logType"))
+        if maybe or any(is_unknown(t) for t in types):
+            continue
+        missing = [t for t in ("ALERT", "FLOW") if t not in types]
+        if missing:
+            detail = (f"its LoggingConfiguration logs only {show(sorted(map(str, types)))}" if matched
+                      else "no LoggingConfiguration has firewallArn equal to its arn")
+            report(f"{_short(fw)}: {detail}; ALERT and FLOW logs are required (missing "
+                   f"{', '.join(missing)}).", fw.urn)
+
+
+nfw_logging_coverage = stack_policy(
+    name="ob-nfw-logging-coverage",
+    description="Every network firewall must have a logging configuration covering ALERT and FLOW logs.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "NetworkFirewall.2"), ("Checkov", "CKV2_AWS_63")],
+    resource_types=[FIREWALL, NFW_LOGGING],
+    remediation="Add aws.networkfirewall.LoggingConfiguration(firewall_arn=fw.arn, logging_configuration="
+                "{'log_destination_configs': [{'log_type': 'ALERT', ...}, {'log_type': 'FLOW', ...}]}).",
+    check=_check_nfw_logging_coverage,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-explicit-provider
+# ------------------------------------------------------------------------------------------------
+
+
+def _is_default_provider(urn: str) -> bool:
+    name = urn.rsplit("::", 1)[-1]
+    return name == "default" or name.startswith("default_")
+
+
+def _check_explicit_provider(args: StackValidationArgs, report: ReportViolation) -> None:
+    for r in args.resources:
+        if not r.resource_type.startswith("aws:"):
+            continue
+        urn = provider_urn(r)
+        if urn is None:
+            report(f"{_short(r)} has no provider; pass opts=pulumi.ResourceOptions(provider=...) with an "
+                   "explicit aws.Provider.", r.urn)
+        elif _is_default_provider(urn):
+            report(f"{_short(r)} uses the default provider {urn!r}; every AWS resource must use an explicit "
+                   "aws.Provider pinned to its account.", r.urn)
+
+
+explicit_provider = stack_policy(
+    name="ob-explicit-provider",
+    description="Every AWS resource must use an explicit provider, never the ambient default provider.",
+    severity=Severity.HIGH,
+    frameworks=[("FSI Lens", "Security by Design: multi-account isolation"),
+                ("Pulumi", "disable-default-providers")],
+    resource_types=["aws:*"],
+    remediation="Create aws.Provider(..., allowed_account_ids=[account_id], assume_role=...) per account and "
+                "pass opts=pulumi.ResourceOptions(provider=provider) to every AWS resource; set "
+                "'pulumi:disable-default-providers: [\"aws\"]' in the stack config.",
+    check=_check_explicit_provider,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-protect-stateful
+# ------------------------------------------------------------------------------------------------
+
+
+def _check_protect(args: StackValidationArgs, report: ReportViolation) -> None:
+    if (args.stack_tags or {}).get(STAGE_TAG) != "prod":
+        return  # only production stacks must protect stateful resources
+    for r in of_type(args.resources, *STATEFUL_TYPES):
+        if not (r.opts is not None and r.opts.protect is True):
+            report(f"{_short(r)} has opts.protect {show(r.opts.protect if r.opts else None)}; stateful "
+                   "resources in prod must be protected.", r.urn)
+
+
+protect_stateful = stack_policy(
+    name="ob-protect-stateful",
+    description="In prod stacks, stateful resources (tables, clusters, keys, buckets, domains, caches) "
+                "must be protected against deletion by Pulumi.",
+    severity=Severity.HIGH,
+    frameworks=[("FSI Lens", "Resilience: protect stateful data stores"),
+                ("Pulumi", "CrossGuard 2.0 protect")],
+    resource_types=list(STATEFUL_TYPES),
+    remediation="Pass opts=pulumi.ResourceOptions(protect=True) (e.g. protect=stage == 'prod') to every "
+                "DynamoDB table, RDS cluster, KMS key, S3 bucket, OpenSearch domain and ElastiCache "
+                "replication group.",
+    check=_check_protect,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-route53-zone-logging
+# ------------------------------------------------------------------------------------------------
+
+
+def _check_route53(args: StackValidationArgs, report: ReportViolation) -> None:
+    query_logs = of_type(args.resources, QUERY_LOG)
+    dnssec = of_type(args.resources, DNSSEC)
+    for zone in of_type(args.resources, ZONE):
+        vpcs = get(zone.props, "vpcs")
+        if is_unknown(vpcs) or items(vpcs):
+            continue  # private zone (or unknown)
+        keys = link_values(zone, "zoneId", "id")
+        if not keys:
+            continue
+        zone_id = sorted(keys)[0]
+        found, maybe = linked(query_logs, "zoneId", keys)
+        if not found and not maybe:
+            report(f"public {_short(zone)} (zoneId {zone_id!r}) has no QueryLog whose zoneId equals it.",
+                   zone.urn)
+        found, maybe = linked(dnssec, "hostedZoneId", keys)
+        if not found and not maybe:
+            report(f"public {_short(zone)} (zoneId {zone_id!r}) has no HostedZoneDnsSec whose hostedZoneId "
+                   "equals it.", zone.urn)
+
+
+route53_zone_logging = stack_policy(
+    name="ob-route53-zone-logging",
+    description="Public Route 53 hosted zones must have DNS query logging and DNSSEC signing.",
+    severity=Severity.MEDIUM,
+    frameworks=[("FSBP", "Route53.2"), ("Checkov", "CKV2_AWS_39"), ("Checkov", "CKV2_AWS_38")],
+    resource_types=[ZONE, QUERY_LOG, DNSSEC],
+    remediation="For each public aws.route53.Zone add aws.route53.QueryLog(zone_id=zone.zone_id, "
+                "cloudwatch_log_group_arn=...) (log group in us-east-1) and a KeySigningKey plus "
+                "aws.route53.HostedZoneDnsSec(hosted_zone_id=zone.zone_id).",
+    check=_check_route53,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# ob-securityhub
+# ------------------------------------------------------------------------------------------------
+
+REQUIRED_STANDARDS = ("aws-foundational-security-best-practices", "cis-aws-foundations-benchmark")
+
+
+def _subscriptions_for(account: PolicyResource, subs: Iterable[PolicyResource]) -> list[PolicyResource]:
+    prov = provider_urn(account)
+    return [s for s in subs if prov is None or provider_urn(s) in (None, prov)]
+
+
+def _check_securityhub(args: StackValidationArgs, report: ReportViolation) -> None:
+    accounts = of_type(args.resources, SECURITYHUB_ACCOUNT)
+    if not accounts:
+        return  # not applicable: Security Hub is enabled by another stack
+    subs = of_type(args.resources, STANDARDS_SUBSCRIPTION)
+    for account in accounts:
+        arns = [get(s.props, "standardsArn") for s in _subscriptions_for(account, subs)]
+        if any(is_unknown(a) for a in arns):
+            continue
+        missing = [std for std in REQUIRED_STANDARDS
+                   if not any(isinstance(a, str) and std in a.lower() for a in arns)]
+        if missing:
+            report(f"{_short(account)} has standards subscriptions with standardsArn {show(arns)}; "
+                   f"missing {', '.join(missing)}.", account.urn)
+
+
+securityhub = stack_policy(
+    name="ob-securityhub",
+    description="When Security Hub is enabled, the FSBP and CIS AWS Foundations standards must be "
+                "subscribed.",
+    severity=Severity.MEDIUM,
+    frameworks=[("CIS", "4.16")],
+    resource_types=[SECURITYHUB_ACCOUNT, STANDARDS_SUBSCRIPTION],
+    remediation="Add aws.securityhub.StandardsSubscription(standards_arn="
+                "'arn:aws:securityhub:<region>::standards/aws-foundational-security-best-practices/v/1.0.0') "
+                "and one for "
+                "'arn:aws:securityhub:<region>::standards/cis-aws-foundations-benchmark/v/5.0.0', each with "
+                "depends_on=[account].",
+    check=_check_securityhub,
+)
+
+
+POLICIES: list = [
+    s3_bucket_coverage,
+    s3_account_pab_coverage,
+    vpc_flowlogs_coverage,
+    waf_coverage,
+    nfw_logging_coverage,
+    explicit_provider,
+    protect_stateful,
+    default_sg_coverage,
+    route53_zone_logging,
+    securityhub,
+]

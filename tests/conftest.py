@@ -1,0 +1,40 @@
+"""Shared fixtures: each shipped stack rendered once per session through the real `lz` renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lz.project import Program
+from lz.render import Rendering, render
+
+ROOT = Path(__file__).resolve().parents[1]
+STACKS = ("foundation", "sandbox", "dev", "prod")
+
+
+@pytest.fixture(scope="session")
+def program() -> Program:
+    return Program.load(ROOT)
+
+
+@pytest.fixture(scope="session")
+def rendered(program: Program) -> Callable[[str], Rendering]:
+    """`rendered("dev")` renders the dev stack once and hands out the same record afterwards."""
+    cache: dict[str, Rendering] = {}
+
+    def get(stack: str) -> Rendering:
+        if stack not in cache:
+            cache[stack] = render(program, stack)
+        return cache[stack]
+
+    return get
+
+
+def aws_resources(rendering: Rendering) -> list[dict]:
+    return [r for r in rendering.resources if r["custom"] and r["type"].startswith("aws:")]
+
+
+def of_type(rendering: Rendering, type_: str) -> list[dict]:
+    return [r for r in rendering.resources if r["type"] == type_]
