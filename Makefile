@@ -28,7 +28,7 @@ typecheck: $(BIN)/lz
 	$(BIN)/pyright
 
 unit: $(BIN)/lz
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 bench: $(BIN)/lz
 	$(BIN)/python -m lz.bench

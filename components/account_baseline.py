@@ -66,7 +66,7 @@ class AccountBaseline(pulumi.ComponentResource):
             opts=child,
         )
         encryption = aws.ebs.EncryptionByDefault(f"{name}-ebs-encryption-by-default", enabled=True, opts=child)
-        aws.ebs.DefaultKmsKey(
+        self.ebs_default_key = aws.ebs.DefaultKmsKey(
             f"{name}-ebs-default-key",
             key_arn=self.ebs_key.arn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[encryption]),

@@ -6,6 +6,7 @@ program's own code runs with its stack's own config; only the engine and the pro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 import sys
@@ -22,7 +23,7 @@ import pulumi.runtime
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .mocks import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, MockError, Placement, RealisticMocks
 from .project import Program, ProgramError, StackConfig
@@ -215,21 +216,38 @@ class Rendering:
         return accounts
 
 
+def _shadowed_modules(program: Program) -> dict[str, Any]:
+    """Modules already imported under a name the program provides itself (say, another checkout's
+    `components`): the program must import its own, so these step aside for the render."""
+    root = program.directory
+    own_names = {p.stem for p in root.glob("*.py")} | {p.parent.name for p in root.glob("*/__init__.py")}
+    shadowed = {}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        if name.split(".")[0] in own_names and not file.startswith(str(root) + "/"):
+            shadowed[name] = module
+    return shadowed
+
+
 @contextmanager
 def _program_on_path(program: Program) -> Iterator[None]:
     """Import the program's own modules fresh, and forget them afterwards, so two programs with the
     same package names (say, `components`) never see each other's code."""
+    shadowed = _shadowed_modules(program)
+    for name in shadowed:
+        del sys.modules[name]
     before = set(sys.modules)
     sys.path.insert(0, str(program.directory))
     try:
         yield
     finally:
         sys.path.remove(str(program.directory))
-        root = str(program.directory)
+        root = str(program.directory) + "/"
         for name in set(sys.modules) - before:
             module_file = getattr(sys.modules[name], "__file__", None) or ""
             if module_file.startswith(root) and "site-packages" not in module_file:
                 del sys.modules[name]
+        sys.modules.update(shadowed)
 
 
 def _where(exc: BaseException, program: Program) -> str:
@@ -242,6 +260,7 @@ def _where(exc: BaseException, program: Program) -> str:
 
 
 def _run(program: Program, stack: str, config: StackConfig, recorder: Recorder) -> dict[str, Any]:
+    """One run of the program's `__main__` under fresh mocks (the caller puts the program on the path)."""
     mocks = RealisticMocks(recorder)
     monitor = RecordingMonitor(mocks)
     recorder.monitor = monitor
@@ -253,24 +272,43 @@ def _run(program: Program, stack: str, config: StackConfig, recorder: Recorder) 
     ambient.rpc_manager.clear()
     ambient.outputs.clear()
     root = pulumi_settings.get_root_resource()
-    with _program_on_path(program):
-        def main() -> None:
-            runpy.run_path(str(program.main), run_name="__main__")
+    def main() -> None:
+        runpy.run_path(str(program.main), run_name="__main__")
 
+    try:
         _sync_await(run_pulumi_func(main))
         outputs = getattr(root, "outputs", {}) or {}
         resolved = _sync_await(pulumi.Output.from_input(outputs).future())
+    finally:
+        _cancel_leftovers()
     return _jsonable(resolved or {})
 
 
-def render(program: Program, stack: str, *, _chain: tuple[str, ...] = (),
-           _references: dict[str, dict[str, Any]] | None = None) -> Rendering:
+def _cancel_leftovers() -> None:
+    """A failed run leaves registrations and applies pending on the event loop; cancel them before the
+    next render starts, or they would run against the next render's mocks and modules."""
+    loop = _ensure_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
+def render(program: Program, stack: str) -> Rendering:
     """Render `stack` of `program`; stacks it references are rendered first and answer its
-    `StackReference`s with their real outputs."""
+    `StackReference`s with their real outputs. The program's modules are imported once for the whole
+    render (references included) and forgotten afterwards."""
+    with _program_on_path(program):
+        return _render(program, stack, (), {})
+
+
+def _render(program: Program, stack: str, _chain: tuple[str, ...],
+            _references: dict[str, dict[str, Any]]) -> Rendering:
     if stack in _chain:
         raise ProgramError(f"stack reference cycle: {' -> '.join([*_chain, stack])}")
     config = program.config(stack)
-    references = dict(_references or {})
+    references = dict(_references)
     region = config.values.get("aws:region", DEFAULT_REGION)
     for _ in range(MAX_REFERENCES + 1):
         recorder = Recorder(None, stack, region, program.default_providers_disabled(), references,
@@ -284,8 +322,7 @@ def render(program: Program, stack: str, *, _chain: tuple[str, ...] = (),
             outputs, error = {}, exc
         if recorder.missing_references:
             for name in dict.fromkeys(recorder.missing_references):
-                references[name] = render(program, name, _chain=(*_chain, stack),
-                                          _references=references).outputs
+                references[name] = _render(program, name, (*_chain, stack), references).outputs
             continue
         if recorder.problems:
             raise ProgramError("\n".join(dict.fromkeys(recorder.problems)))

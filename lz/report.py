@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -42,7 +43,7 @@ def tree(console: Console, rendering: Rendering) -> None:
         for r in sorted(by_parent.get(parent, []), key=lambda r: (r["type"], r["name"])):
             where = f" [dim]{r['account']} {r['account_id']}[/]" if r["account"] else ""
             protect = " [magenta]protected[/]" if r["options"].get("protect") else ""
-            add(node.add(f"{r['type']} [bold]{r['name']}[/]{where}{protect}"), r["urn"])
+            add(node.add(f"{escape(r['type'])} [bold]{escape(r['name'])}[/]{where}{protect}"), r["urn"])
 
     add(root, None)
     console.print(root)
@@ -62,8 +63,8 @@ def violations(console: Console, rendering: Rendering) -> None:
             table.add_column(column, overflow="fold")
         for v in sorted(items, key=lambda v: (SEVERITY_ORDER.get(v["severity"], 9), v["policy"], v["name"])):
             style = SEVERITY_STYLE.get(v["severity"], "")
-            table.add_row(f"[{style}]{v['severity']}[/]", v["level"], v["policy"], f"{v['type']}\n{v['name']}",
-                          v["message"], v["remediation"])
+            table.add_row(f"[{style}]{v['severity']}[/]", v["level"], v["policy"],
+                          escape(f"{v['type']}\n{v['name']}"), escape(v["message"]), escape(v["remediation"]))
         console.print(table)
     mandatory = sum(1 for v in found if v["level"] == "mandatory")
     console.print(f"[bold]{len(found)} violations[/], {mandatory} mandatory")

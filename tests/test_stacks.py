@@ -1,0 +1,195 @@
+"""Properties of the shipped stacks, rendered offline through the real program and `lz`'s mocks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from lz import policy_gate
+from lz.render import Rendering
+from tests.conftest import STACKS, aws_resources, of_type
+
+Render = Callable[[str], Rendering]
+
+EXPECTED_ACCOUNTS = {
+    "foundation": {"organization": "100000000001", "logArchive": "100000000002", "security": "100000000003"},
+    "sandbox": {"network": "300000000001", "sandbox": "300000000002"},
+    "dev": {"network": "200000000001", "identity": "200000000002", "api": "200000000003",
+            "workload:ais": "200000000004", "workload:pis": "200000000005"},
+    "prod": {"network": "400000000001", "identity": "400000000002", "api": "400000000003",
+             "workload:ais": "400000000004", "workload:pis": "400000000005"},
+}
+
+
+def account_component_of(rendering: Rendering, resource: dict) -> dict | None:
+    """The nearest `openbanking:account:*` ancestor of `resource` (not the baseline)."""
+    by_urn = {r["urn"]: r for r in rendering.resources}
+    parent = by_urn.get(resource["parent"] or "")
+    while parent is not None:
+        if parent["type"].startswith("openbanking:account:") and parent["type"] != "openbanking:account:AccountBaseline":
+            return parent
+        parent = by_urn.get(parent["parent"] or "")
+    return None
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_account_of_the_stack_gets_resources_in_its_own_account_id(rendered: Render, stack: str) -> None:
+    placed = {(r["account"], r["account_id"]) for r in aws_resources(rendered(stack))}
+    assert placed == set(EXPECTED_ACCOUNTS[stack].items())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_aws_resource_uses_a_default_provider(rendered: Render, stack: str) -> None:
+    rendering = rendered(stack)
+    providers = {r["urn"]: r for r in of_type(rendering, "pulumi:providers:aws")}
+    for resource in aws_resources(rendering):
+        assert resource["provider"] in providers, resource["urn"]
+        assert "::default" not in resource["provider"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_lands_in_the_account_of_its_account_component(rendered: Render, stack: str) -> None:
+    rendering = rendered(stack)
+    config_ids = EXPECTED_ACCOUNTS[stack]
+    for resource in aws_resources(rendering):
+        owner = account_component_of(rendering, resource)
+        assert owner is not None, resource["urn"]
+        assert resource["account"] == owner["account"]
+        assert resource["account_id"] == config_ids[owner["account"]]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_providers_assume_the_deploy_role_in_their_own_account_only(rendered: Render, stack: str) -> None:
+    for provider in of_type(rendered(stack), "pulumi:providers:aws"):
+        inputs = provider["inputs"]
+        allowed = json.loads(inputs["allowedAccountIds"])
+        [assume] = json.loads(inputs["assumeRoles"])
+        assert allowed == [provider["account_id"]]
+        assert assume["roleArn"] == f"arn:aws:iam::{provider['account_id']}:role/OpenBankingLandingZoneDeployer"
+        assert inputs["region"] == "eu-west-2"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_providers_stamp_the_governance_tags(rendered: Render, stack: str) -> None:
+    for provider in of_type(rendered(stack), "pulumi:providers:aws"):
+        tags = json.loads(provider["inputs"]["defaultTags"])["tags"]
+        assert tags["Environment"] == stack
+        assert tags["AccountRole"] == provider["account"]
+        assert {"Owner", "CostCentre", "DataClassification"} <= set(tags)
+        assert all(tags.values())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_account_blocks_public_s3_at_account_level(rendered: Render, stack: str) -> None:
+    rendering = rendered(stack)
+    account_blocks = of_type(rendering, "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
+    blocks = {r["account_id"]: r["inputs"] for r in account_blocks}
+    assert set(blocks) == set(EXPECTED_ACCOUNTS[stack].values())
+    for account_id, inputs in blocks.items():
+        assert inputs["accountId"] == account_id
+        assert all(inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                               "restrictPublicBuckets"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_ebs_is_encrypted_by_default_with_a_key_of_the_same_account(rendered: Render, stack: str) -> None:
+    rendering = rendered(stack)
+    keys = {r["outputs"]["arn"]: r for r in of_type(rendering, "aws:kms/key:Key")}
+    defaults = of_type(rendering, "aws:ebs/defaultKmsKey:DefaultKmsKey")
+    enabled = {r["account_id"] for r in of_type(rendering, "aws:ebs/encryptionByDefault:EncryptionByDefault")
+               if r["inputs"]["enabled"] is True}
+    assert enabled == set(EXPECTED_ACCOUNTS[stack].values())
+    assert len(defaults) == len(enabled)
+    for default in defaults:
+        key = keys[default["inputs"]["keyArn"]]
+        assert key["account_id"] == default["account_id"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kms_keys_rotate_and_wait_30_days_before_deletion(rendered: Render, stack: str) -> None:
+    keys = of_type(rendered(stack), "aws:kms/key:Key")
+    assert keys
+    for key in keys:
+        assert key["inputs"]["enableKeyRotation"] is True
+        assert key["inputs"]["deletionWindowInDays"] >= 30
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_key_policy_grants_to_everyone(rendered: Render, stack: str) -> None:
+    for key in of_type(rendered(stack), "aws:kms/key:Key"):
+        for statement in json.loads(key["inputs"]["policy"])["Statement"]:
+            principal = statement["Principal"]
+            assert principal != "*" and principal.get("AWS") != "*", key["name"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_password_policy_meets_cis(rendered: Render, stack: str) -> None:
+    for policy in of_type(rendered(stack), "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"):
+        inputs = policy["inputs"]
+        assert inputs["minimumPasswordLength"] >= 14
+        assert inputs["passwordReusePrevention"] >= 24
+        assert all(inputs[k] for k in ("requireLowercaseCharacters", "requireUppercaseCharacters",
+                                       "requireNumbers", "requireSymbols"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_account_has_an_access_analyzer(rendered: Render, stack: str) -> None:
+    analyzers = of_type(rendered(stack), "aws:accessanalyzer/analyzer:Analyzer")
+    assert {a["account_id"] for a in analyzers} == set(EXPECTED_ACCOUNTS[stack].values())
+    assert {a["inputs"]["type"] for a in analyzers} == {"ACCOUNT"}
+
+
+def test_prod_protects_stateful_resources(rendered: Render) -> None:
+    keys = of_type(rendered("prod"), "aws:kms/key:Key")
+    assert keys and all(k["options"]["protect"] and k["options"]["retainOnDelete"] for k in keys)
+
+
+def test_dev_does_not_protect_so_it_can_be_torn_down(rendered: Render) -> None:
+    assert not any(k["options"]["protect"] for k in of_type(rendered("dev"), "aws:kms/key:Key"))
+
+
+def test_foundation_log_bucket_is_encrypted_with_the_log_archive_key(rendered: Render) -> None:
+    rendering = rendered("foundation")
+    [bucket] = of_type(rendering, "aws:s3/bucket:Bucket")
+    [sse] = of_type(rendering, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    log_key = next(k for k in of_type(rendering, "aws:kms/key:Key") if k["name"].endswith("-log-key"))
+    default = sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert bucket["account"] == "logArchive" and bucket["options"]["protect"]
+    assert sse["inputs"]["bucket"] == bucket["outputs"]["bucket"]
+    assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": log_key["outputs"]["arn"]}
+
+
+def test_foundation_log_bucket_only_admits_the_organization_over_tls(rendered: Render) -> None:
+    [policy] = of_type(rendered("foundation"), "aws:s3/bucketPolicy:BucketPolicy")
+    statements = json.loads(policy["inputs"]["policy"])["Statement"]
+    deny = next(s for s in statements if s["Effect"] == "Deny")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    for allow in (s for s in statements if s["Effect"] == "Allow"):
+        assert allow["Condition"] == {"StringEquals": {"aws:SourceOrgID": "o-exampl3bank1"}}
+
+
+@pytest.mark.parametrize("stack", ["sandbox", "dev", "prod"])
+def test_workload_stacks_read_the_log_archive_from_the_foundation_stack(rendered: Render, stack: str) -> None:
+    rendering, foundation = rendered(stack), rendered("foundation")
+    [reference] = of_type(rendering, "pulumi:pulumi:StackReference")
+    assert reference["name"] == "example-bank/open-banking-landing-zone/foundation"
+    assert rendering.references == ["foundation"]
+    assert rendering.outputs["logDestinationBucketArn"] == foundation.outputs["logArchiveBucketArn"]
+    assert rendering.outputs["logDestinationKeyArn"] == foundation.outputs["logArchiveKeyArn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_value_flowing_between_resources_is_known(rendered: Render, stack: str) -> None:
+    text = json.dumps([r["inputs"] for r in rendered(stack).resources])
+    assert UNKNOWN_STRING_VALUE not in text
+    assert "None" not in text
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_stack_has_no_mandatory_policy_violation(rendered: Render, stack: str) -> None:
+    rendering = rendered(stack)
+    violations = policy_gate.check(rendering)
+    assert [v for v in violations if v["level"] == "mandatory"] == []
