@@ -44,6 +44,8 @@ DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 STAGE = "aws:apigateway/stage:Stage"
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 FIREWALL = "aws:networkfirewall/firewall:Firewall"
 NFW_LOGGING = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
 ZONE = "aws:route53/zone:Zone"
@@ -353,6 +355,37 @@ waf_coverage = stack_policy(
 
 
 # ------------------------------------------------------------------------------------------------
+# ob-waf-logging-coverage
+# ------------------------------------------------------------------------------------------------
+
+
+def _check_waf_logging_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
+    configs = of_type(args.resources, WEB_ACL_LOGGING)
+    for acl in of_type(args.resources, WEB_ACL):
+        keys = link_values(acl, "arn")
+        if not keys:
+            continue  # arn unknown at preview: cannot link yet
+        found, maybe = linked(configs, "resourceArn", keys)
+        if not found and not maybe:
+            arn = sorted(keys)[0]
+            report(f"{_short(acl)} (arn {arn!r}) has no WebAclLoggingConfiguration whose resourceArn equals "
+                   "its arn; web ACL requests must be logged.", acl.urn)
+
+
+waf_logging_coverage = stack_policy(
+    name="ob-waf-logging-coverage",
+    description="Every WAFv2 web ACL must have a logging configuration.",
+    severity=Severity.MEDIUM,
+    frameworks=[("FSBP", "WAF.11"), ("Checkov", "CKV2_AWS_31")],
+    resource_types=[WEB_ACL, WEB_ACL_LOGGING],
+    remediation="Add aws.wafv2.WebAclLoggingConfiguration(resource_arn=acl.arn, log_destination_configs="
+                "[log_group_arn]) for every aws.wafv2.WebAcl (a CloudWatch log group named 'aws-waf-logs-*', "
+                "a Firehose stream or an S3 bucket), with redacted_fields for the Authorization header.",
+    check=_check_waf_logging_coverage,
+)
+
+
+# ------------------------------------------------------------------------------------------------
 # ob-nfw-logging-coverage
 # ------------------------------------------------------------------------------------------------
 
@@ -550,6 +583,7 @@ POLICIES: list = [
     s3_account_pab_coverage,
     vpc_flowlogs_coverage,
     waf_coverage,
+    waf_logging_coverage,
     nfw_logging_coverage,
     explicit_provider,
     protect_stateful,

@@ -117,3 +117,11 @@ def test_policy_config_rejects_bad_values():
     assert "ob-logs: minRetentionDays is \"long\"" in str(err.value)
     assert "above the maximum 35" in str(err.value)
     assert "ob-s3-pab: unknown config property 'colour'" in str(err.value)
+
+
+def test_prod_config_keeps_35_days_of_rds_backups_and_lowers_nothing():
+    cfg = policy_config(CONFIG_DIR / "prod.json")
+    assert cfg["ob-rds-backup"] == {"minRetentionDays": 35}
+    levels = load_enforcement(CONFIG_DIR / "prod.json", production=True)
+    assert levels["ob-rds-backup"] == M
+    assert set(levels.values()) == {M}

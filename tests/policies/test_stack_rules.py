@@ -282,6 +282,60 @@ def test_waf_coverage_unknown_association_passes() -> None:
     assert run_stack_policy(stack_rules.waf_coverage, [stage, assoc]) == []
 
 
+# ob-waf-logging-coverage --------------------------------------------------------------------------
+
+ACL_ARN = "arn:aws:wafv2:eu-west-2:111111111111:regional/webacl/api-acl/0f1e2d3c"
+
+
+def _acl(arn: str = ACL_ARN, name: str = "api-acl") -> PolicyResource:
+    return policy_resource(stack_rules.WEB_ACL, {"arn": arn, "id": arn.rsplit("/", 1)[-1], "scope": "REGIONAL"},
+                           name=name)
+
+
+def _acl_logging(resource_arn: str, name: str = "api-acl-logging") -> PolicyResource:
+    return policy_resource(
+        stack_rules.WEB_ACL_LOGGING,
+        {"resourceArn": resource_arn,
+         "logDestinationConfigs": ["arn:aws:logs:eu-west-2:111111111111:log-group:aws-waf-logs-api"]},
+        name=name,
+    )
+
+
+def test_waf_logging_coverage_passes_when_resource_arn_matches() -> None:
+    assert run_stack_policy(stack_rules.waf_logging_coverage, [_acl(), _acl_logging(ACL_ARN)]) == []
+
+
+def test_waf_logging_coverage_fails_without_or_with_mismatched_config() -> None:
+    acl = _acl()
+    for stack in ([acl], [acl, _acl_logging(ACL_ARN.replace("api-acl", "other-acl"))]):
+        found = run_stack_policy(stack_rules.waf_logging_coverage, stack)
+        assert len(found) == 1
+        message, urn = found[0]
+        assert urn == acl.urn
+        assert "WebAclLoggingConfiguration" in message and ACL_ARN in message
+
+
+def test_waf_logging_coverage_each_acl_needs_its_own_config() -> None:
+    other_arn = ACL_ARN.replace("api-acl", "edge-acl")
+    api, edge = _acl(), _acl(other_arn, name="edge-acl")
+    found = run_stack_policy(stack_rules.waf_logging_coverage, [api, edge, _acl_logging(ACL_ARN)])
+    assert [urn for _, urn in found] == [edge.urn]
+
+
+def test_waf_logging_coverage_unknowns_never_fail() -> None:
+    # the config's resourceArn is unknown on a first preview: it may still be this ACL's
+    unknown_config = _acl_logging(UNKNOWN_STRING_VALUE)
+    assert run_stack_policy(stack_rules.waf_logging_coverage, [_acl(), unknown_config]) == []
+    # the ACL's own arn is unknown: nothing to link by yet
+    assert run_stack_policy(stack_rules.waf_logging_coverage, [_acl(UNKNOWN_STRING_VALUE)]) == []
+
+
+def test_waf_logging_coverage_metadata() -> None:
+    meta = METADATA["ob-waf-logging-coverage"]
+    assert meta.kind == "stack" and meta.severity.value == "medium"
+    assert stack_rules.waf_logging_coverage in stack_rules.POLICIES
+
+
 # ob-nfw-logging-coverage --------------------------------------------------------------------------
 
 
