@@ -31,10 +31,12 @@ class ConfigError(Exception):
 
 @functools.cache
 def known_regions() -> frozenset[str]:
-    """AWS commercial regions, from botocore's endpoint data rather than a hand-kept list."""
-    import botocore.session
+    """AWS commercial regions, from botocore's partition data rather than a hand-kept list."""
+    from botocore.loaders import Loader
 
-    return frozenset(botocore.session.get_session().get_available_regions("ec2"))
+    partitions = Loader().load_data("partitions")["partitions"]
+    return frozenset(region for partition in partitions if partition["id"] == "aws"
+                     for region in partition["regions"] if region != "aws-global")
 
 
 def _account_id(v: str) -> str:

@@ -22,7 +22,7 @@ def _cell(text: str) -> str:
 def _row(meta: PolicyMetadata) -> str:
     kind = meta.kind if meta.nonprod_may_downgrade else f"{meta.kind} (fixed)"
     cells = [
-        f"`{meta.name}`",
+        f"<a id=\"{meta.name}\"></a>`{meta.name}`",
         meta.severity.value,
         kind,
         "<br>".join(f"`{t}`" for t in meta.resource_types) or "(stack)",

@@ -17,8 +17,8 @@ def test_committed_doc_is_the_rendered_table() -> None:
 
 def test_every_policy_has_a_row() -> None:
     text = DOC.read_text(encoding="utf-8")
-    rows = [line for line in text.splitlines() if line.startswith("| `ob-")]
+    rows = [line for line in text.splitlines() if line.startswith('| <a id="ob-')]
     assert len(rows) == len(ALL_POLICIES) == len(METADATA)
     for policy in ALL_POLICIES:
-        assert f"| `{policy.name}` |" in text, policy.name
+        assert f'| <a id="{policy.name}"></a>`{policy.name}` |' in text, policy.name
     assert f"{len(ALL_POLICIES)} policies." in text
