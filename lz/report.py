@@ -20,8 +20,9 @@ def summary(console: Console, rendering: Rendering) -> None:
     accounts = rendering.by_account()
     total = sum(len(v) for v in accounts.values())
     console.print(f"[bold]{rendering.program.name}[/] / [bold cyan]{rendering.stack}[/]: "
-                  f"{total} resources in {len(accounts)} accounts"
-                  + (f" (reads stacks: {', '.join(rendering.references)})" if rendering.references else ""))
+                  f"{total} resources in {len(accounts)} accounts")
+    if rendering.references:
+        console.print(f"reads the outputs of stack {', '.join(rendering.references)} (rendered first)")
     for account, resources in sorted(accounts.items()):
         table = Table(title=f"account {account}", title_justify="left", show_edge=False)
         table.add_column("resource type")
@@ -39,9 +40,13 @@ def tree(console: Console, rendering: Rendering) -> None:
         by_parent.setdefault(parent, []).append(r)
     root = Tree(f"[bold]{rendering.program.name}-{rendering.stack}[/]")
 
+    accounts = {r["urn"]: r["account"] for r in rendering.resources}
+
     def add(node: Tree, parent: str | None) -> None:
         for r in sorted(by_parent.get(parent, []), key=lambda r: (r["type"], r["name"])):
-            where = f" [dim]{r['account']} {r['account_id']}[/]" if r["account"] else ""
+            # the account is shown where it changes, not repeated on every child
+            shown = r["account"] and r["account"] != accounts.get(parent or "")
+            where = f" [dim]account {r['account']} {r['account_id']}[/]" if shown else ""
             protect = " [magenta]protected[/]" if r["options"].get("protect") else ""
             add(node.add(f"{escape(r['type'])} [bold]{escape(r['name'])}[/]{where}{protect}"), r["urn"])
 
