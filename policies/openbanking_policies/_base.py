@@ -8,9 +8,9 @@ policy name, because `pulumi_policy.Policy` holds only one framework and no reso
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -22,7 +22,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
 
 DOCS_URL = "https://github.com/example-bank/open-banking-landing-zone/blob/main/docs/policies.md"
 
@@ -71,128 +70,50 @@ def _register(meta: PolicyMetadata) -> None:
     METADATA[meta.name] = meta
 
 
-def resource_policy(
-    *,
-    name: str,
-    description: str,
-    severity: Severity,
-    frameworks: Sequence[tuple[str, str]],
-    resource_types: Sequence[str],
-    remediation: str,
-    check: ResourceCheck,
-    nonprod_may_downgrade: bool = True,
-) -> ResourceValidationPolicy:
+class PolicySpec(TypedDict):
+    """What every policy declares, besides its check (the keyword arguments of the two factories)."""
+
+    name: str
+    description: str
+    severity: Severity
+    frameworks: Sequence[tuple[str, str]]
+    resource_types: Sequence[str]
+    remediation: str
+    nonprod_may_downgrade: NotRequired[bool]  # default True
+
+
+def _common(kind: str, spec: PolicySpec) -> dict[str, Any]:
+    """Register the policy's metadata; return the constructor arguments resource and stack policies share."""
+    name = spec["name"]
+    fws = _frameworks(spec["frameworks"])
+    _register(PolicyMetadata(name, spec["description"], spec["severity"], fws, tuple(spec["resource_types"]),
+                             spec["remediation"], kind, spec.get("nonprod_may_downgrade", True)))
+    return {
+        "name": name,
+        "description": spec["description"],
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "severity": spec["severity"],
+        "framework": PolicyComplianceFramework(name=fws[0].name, reference=fws[0].reference),
+        "remediation_steps": spec["remediation"],
+        "url": f"{DOCS_URL}#{name}",
+        "tags": [str(f) for f in fws],
+    }
+
+
+def resource_policy(*, check: ResourceCheck, **spec: Unpack[PolicySpec]) -> ResourceValidationPolicy:
     """A resource policy that only runs `check` on the listed resource types.
 
     Python CrossGuard has no ``validate_resource_of_type``; the filter lives here so no rule forgets it.
     """
-    types = frozenset(resource_types)
-    fws = _frameworks(frameworks)
+    types = frozenset(spec["resource_types"])
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type in types:
             check(args, report)
 
-    _register(PolicyMetadata(name, description, severity, fws, tuple(resource_types), remediation,
-                             "resource", nonprod_may_downgrade))
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=severity,
-        framework=PolicyComplianceFramework(name=fws[0].name, reference=fws[0].reference),
-        remediation_steps=remediation,
-        url=f"{DOCS_URL}#{name}",
-        tags=[str(f) for f in fws],
-    )
+    return ResourceValidationPolicy(validate=validate, **_common("resource", spec))
 
 
-def stack_policy(
-    *,
-    name: str,
-    description: str,
-    severity: Severity,
-    frameworks: Sequence[tuple[str, str]],
-    resource_types: Sequence[str],
-    remediation: str,
-    check: StackCheck,
-    nonprod_may_downgrade: bool = True,
-) -> StackValidationPolicy:
+def stack_policy(*, check: StackCheck, **spec: Unpack[PolicySpec]) -> StackValidationPolicy:
     """A stack policy: `check` sees every resource of the stack (props are outputs)."""
-    fws = _frameworks(frameworks)
-    _register(PolicyMetadata(name, description, severity, fws, tuple(resource_types), remediation,
-                             "stack", nonprod_may_downgrade))
-    return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=check,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=severity,
-        framework=PolicyComplianceFramework(name=fws[0].name, reference=fws[0].reference),
-        remediation_steps=remediation,
-        url=f"{DOCS_URL}#{name}",
-        tags=[str(f) for f in fws],
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading props safely. Props are wrapped in pulumi_policy's unknown_checking_proxy: reading a value
-# unknown during a first preview raises UnknownValueError, and so do `in`, `.get()` and `.keys()`.
-# `key in list(props)` does not, which is how "is it set at all" is asked.
-# ---------------------------------------------------------------------------------------------
-
-_MISSING = object()
-
-
-def has(props: Mapping[str, Any], key: str) -> bool:
-    """True when `key` is present (even if its value is still unknown)."""
-    return key in list(props)
-
-
-def value(props: Any, *path: str | int, default: Any = None) -> Any:
-    """The value at `path` inside nested props, `default` when absent.
-
-    Raises UnknownValueError when a value on the path is unknown (the engine then reports the policy as
-    not runnable during preview, never as a violation).
-    """
-    current = props
-    for step in path:
-        if isinstance(step, int):
-            if not isinstance(current, Sequence) or isinstance(current, str) or step >= len(current):
-                return default
-            current = current[step]
-        else:
-            if not isinstance(current, Mapping) or step not in list(current):
-                return default
-            current = current[step]
-        if current is None:
-            return default
-    return current
-
-
-def known(props: Any, *path: str | int, default: Any = None) -> Any:
-    """Like :func:`value` but returns `default` instead of raising when the value is unknown."""
-    try:
-        return value(props, *path, default=default)
-    except UnknownValueError:
-        return default
-
-
-def first(items: Any) -> Any:
-    """The first element of a list-or-object property (the SDK flattens max-1 blocks either way)."""
-    if isinstance(items, Sequence) and not isinstance(items, str):
-        return items[0] if len(items) else None
-    return items
-
-
-def as_list(items: Any) -> list[Any]:
-    if items is None:
-        return []
-    if isinstance(items, Sequence) and not isinstance(items, str):
-        return list(items)
-    return [items]
-
-
-def is_true(v: Any) -> bool:
-    return v is True or (isinstance(v, str) and v.lower() == "true")
+    return StackValidationPolicy(validate=check, **_common("stack", spec))

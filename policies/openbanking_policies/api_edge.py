@@ -8,19 +8,19 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from ._base import has, resource_policy
-from ._probe import (
+from ._base import resource_policy
+from ._props import (
+    PLAIN,
     UNKNOWN,
+    ci_get,
     contains_unknown,
     get,
+    has,
+    is_true,
     is_unknown,
     items,
     parse_json,
     plain,
-    require_set,
-    require_true,
-    show,
-    truthy,
 )
 
 DOMAIN_NAME = "aws:apigateway/domainName:DomainName"
@@ -49,7 +49,7 @@ def _check_apigw_mtls(args: ResourceValidationArgs, report: ReportViolation) -> 
         report("mutualTlsAuthentication is absent; FAPI 2.0 requires mTLS with a truststoreUri and "
                "truststoreVersion.", None)
     elif not is_unknown(mtls):
-        require_set(report, mtls, "truststoreUri", why=" (s3:// URI of the client CA bundle)")
+        PLAIN.require_set(report, mtls, "truststoreUri", why=" (s3:// URI of the client CA bundle)")
         if not has(mtls, "truststoreVersion"):
             report("mutualTlsAuthentication.truststoreVersion is absent; pin the S3 object version of the "
                    "truststore.", None)
@@ -60,7 +60,7 @@ def _check_apigw_mtls(args: ResourceValidationArgs, report: ReportViolation) -> 
     if any(is_unknown(t) for t in type_list):
         return
     if type_list != ["REGIONAL"]:
-        shown = show(type_list) if type_list else "absent (EDGE)"
+        shown = PLAIN.show(type_list) if type_list else "absent (EDGE)"
         report(f"endpointConfiguration.types is {shown}; mTLS custom domains must be ['REGIONAL'].", None)
 
 
@@ -85,8 +85,8 @@ apigw_mtls = resource_policy(
 
 
 def _check_no_default_endpoint(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    require_true(report, args.props, "disableExecuteApiEndpoint",
-                 why=", otherwise clients can bypass mTLS through the default execute-api endpoint")
+    PLAIN.require_true(report, args.props, "disableExecuteApiEndpoint",
+                       why=", otherwise clients can bypass mTLS through the default execute-api endpoint")
 
 
 apigw_no_default_endpoint = resource_policy(
@@ -113,14 +113,14 @@ def _check_lambda_not_public(args: ResourceValidationArgs, report: ReportViolati
     if args.resource_type == FUNCTION_URL:
         auth = get(props, "authorizationType")
         if not is_unknown(auth) and auth != "AWS_IAM":
-            report(f"authorizationType is {show(auth)}; function URLs must use 'AWS_IAM', never 'NONE'.",
+            report(f"authorizationType is {PLAIN.show(auth)}; function URLs must use 'AWS_IAM', never 'NONE'.",
                    None)
         return
     principal = get(props, "principal")
     if is_unknown(principal):
         return
     if principal is None or (isinstance(principal, str) and principal.strip() == "*"):
-        report(f"principal is {show(principal)}; a Lambda permission must name a specific service or "
+        report(f"principal is {PLAIN.show(principal)}; a Lambda permission must name a specific service or "
                "account principal.", None)
     elif (isinstance(principal, str) and principal.endswith(".amazonaws.com")
           and not has(props, "sourceArn") and not has(props, "sourceAccount")):
@@ -159,7 +159,7 @@ def _check_apigw_tls(args: ResourceValidationArgs, report: ReportViolation) -> N
     if is_unknown(policy):
         return
     if not (isinstance(policy, str) and _TLS_POLICY.match(policy)):
-        shown = show(policy) if policy is not None else "absent (TLS_1_0 default)"
+        shown = PLAIN.show(policy, "TLS_1_0 default")
         report(f"securityPolicy is {shown}; it must be 'TLS_1_2' or an enhanced "
                "'SecurityPolicy_TLS13_*'/'SecurityPolicy_TLS12_*' policy.", None)
 
@@ -182,7 +182,7 @@ apigw_tls = resource_policy(
 
 
 def _check_cloudfront_waf(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    require_set(report, args.props, "webAclId", why=" to a WAFv2 web ACL ARN (scope CLOUDFRONT)")
+    PLAIN.require_set(report, args.props, "webAclId", why=" to a WAFv2 web ACL ARN (scope CLOUDFRONT)")
 
 
 waf_attached = resource_policy(
@@ -211,7 +211,7 @@ def _check_behavior(report: ReportViolation, behavior: Any, where: str) -> None:
         return
     vpp = get(behavior, "viewerProtocolPolicy")
     if not is_unknown(vpp) and vpp not in _VIEWER_OK:
-        report(f"{where}.viewerProtocolPolicy is {show(vpp)}; it must be 'https-only' or "
+        report(f"{where}.viewerProtocolPolicy is {PLAIN.show(vpp)}; it must be 'https-only' or "
                "'redirect-to-https'.", None)
 
 
@@ -231,13 +231,13 @@ def _check_cloudfront(args: ResourceValidationArgs, report: ReportViolation) -> 
 
     cert = get(props, "viewerCertificate")
     if not is_unknown(cert):
-        if cert is None or truthy(get(cert, "cloudfrontDefaultCertificate")):
+        if cert is None or is_true(get(cert, "cloudfrontDefaultCertificate")):
             report("viewerCertificate.cloudfrontDefaultCertificate is true; use an ACM certificate so the "
                    "minimum protocol can be TLSv1.2.", None)
         else:
             min_tls = get(cert, "minimumProtocolVersion")
             if not is_unknown(min_tls) and not (isinstance(min_tls, str) and _CF_MIN_TLS.match(min_tls)):
-                shown = show(min_tls) if min_tls is not None else "absent (TLSv1 default)"
+                shown = PLAIN.show(min_tls, "TLSv1 default")
                 report(f"viewerCertificate.minimumProtocolVersion is {shown}; it must be 'TLSv1.2_2021' "
                        "or later.", None)
             ssl_method = get(cert, "sslSupportMethod")
@@ -255,15 +255,15 @@ def _check_cloudfront(args: ResourceValidationArgs, report: ReportViolation) -> 
         if custom is not None and not is_unknown(custom):
             opp = get(custom, "originProtocolPolicy")
             if not is_unknown(opp) and opp != "https-only":
-                report(f"origins[{i}].customOriginConfig.originProtocolPolicy is {show(opp)}; it must be "
+                report(f"origins[{i}].customOriginConfig.originProtocolPolicy is {PLAIN.show(opp)}; it must be "
                        "'https-only'.", None)
             protocols = items(get(custom, "originSslProtocols"))
             if not contains_unknown(plain(protocols)) and protocols != ["TLSv1.2"]:
-                report(f"origins[{i}].customOriginConfig.originSslProtocols is {show(protocols)}; it must be "
+                report(f"origins[{i}].customOriginConfig.originSslProtocols is {PLAIN.show(protocols)}; it must be "
                        "['TLSv1.2'].", None)
         if _is_s3_origin(origin) and get(origin, "originAccessControlId") is None:
             report(f"origins[{i}].originAccessControlId is absent for S3 origin "
-                   f"{show(get(origin, 'domainName'))}; use origin access control.", None)
+                   f"{PLAIN.show(get(origin, 'domainName'))}; use origin access control.", None)
 
 
 cloudfront = resource_policy(
@@ -293,23 +293,23 @@ cloudfront = resource_policy(
 def _check_stage_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     if args.resource_type == STAGE:
-        require_set(report, props, "accessLogSettings", "destinationArn",
-                    why=" to a CloudWatch log group ARN")
-        require_true(report, props, "xrayTracingEnabled")
+        PLAIN.require_set(report, props, "accessLogSettings", "destinationArn",
+                          why=" to a CloudWatch log group ARN")
+        PLAIN.require_true(report, props, "xrayTracingEnabled")
         return
     settings = get(props, "settings")
     if is_unknown(settings):
         return
     level = get(settings, "loggingLevel")
     if not is_unknown(level) and level not in ("INFO", "ERROR"):
-        shown = show(level) if level is not None else "absent (OFF)"
+        shown = PLAIN.show(level, "OFF")
         report(f"settings.loggingLevel is {shown}; it must be 'INFO' or 'ERROR'.", None)
-    require_true(report, props, "settings", "metricsEnabled")
+    PLAIN.require_true(report, props, "settings", "metricsEnabled")
     trace = get(settings, "dataTraceEnabled")
-    if truthy(trace):
+    if is_true(trace):
         report("settings.dataTraceEnabled is true; full request/response logging leaks customer data.", None)
-    if truthy(get(settings, "cachingEnabled")):
-        require_true(report, props, "settings", "cacheDataEncrypted", why=" when cachingEnabled is true")
+    if is_true(get(settings, "cachingEnabled")):
+        PLAIN.require_true(report, props, "settings", "cacheDataEncrypted", why=" when cachingEnabled is true")
 
 
 apigw_stage_logs = resource_policy(
@@ -336,24 +336,14 @@ apigw_stage_logs = resource_policy(
 KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
 
 
-def _ci(mapping: Any, key: str) -> Any:
-    """Case-insensitive key lookup in a plain mapping (rules may be camelCase or the API's PascalCase)."""
-    if not isinstance(mapping, Mapping):
-        return None
-    for k, v in mapping.items():
-        if isinstance(k, str) and k.lower() == key.lower():
-            return v
-    return None
-
-
 def _managed_group_names(rule: Any) -> list[Any]:
-    statement = _ci(rule, "statement")
+    statement = ci_get(rule, "statement")
     if isinstance(statement, list):
         statement = statement[0] if statement else None
-    managed = _ci(statement, "managedRuleGroupStatement")
+    managed = ci_get(statement, "managedRuleGroupStatement")
     if isinstance(managed, list):
         managed = managed[0] if managed else None
-    name = _ci(managed, "name")
+    name = ci_get(managed, "name")
     return [name] if name is not None else []
 
 
@@ -370,7 +360,7 @@ def waf_rules(props: Any) -> Any:
             return UNKNOWN
         parsed = parse_json(rj)
         if isinstance(parsed, Mapping):
-            parsed = _ci(parsed, "rules")
+            parsed = ci_get(parsed, "rules")
         if isinstance(parsed, list):
             rules = parsed
     return rules if isinstance(rules, list) else None
@@ -388,7 +378,7 @@ def _check_waf_config(args: ResourceValidationArgs, report: ReportViolation) -> 
         return
     names = [n for r in rules for n in _managed_group_names(r)]
     if KNOWN_BAD_INPUTS not in names:
-        report(f"rules contain the managed rule groups {show(names)}; "
+        report(f"rules contain the managed rule groups {PLAIN.show(names)}; "
                f"{KNOWN_BAD_INPUTS} (Log4j and known bad inputs) must be one of them.", None)
 
 

@@ -8,17 +8,16 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from ._base import has, resource_policy
-from ._probe import (
+from ._base import resource_policy
+from ._props import (
+    PLAIN,
     contains_unknown,
     get,
+    has,
+    is_true,
     is_unknown,
     items,
     parse_json,
-    require_set,
-    require_true,
-    show,
-    truthy,
 )
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -48,10 +47,10 @@ def _secretish(name: str) -> bool:
 
 def _check_container(report: ReportViolation, c: Mapping[str, Any], i: int) -> None:
     where = f"containerDefinitions[{i}] ({c.get('name', '?')})"
-    if truthy(c.get("privileged")):
+    if is_true(c.get("privileged")):
         report(f"{where}.privileged is true; containers must not run privileged.", None)
-    if not truthy(c.get("readonlyRootFilesystem")):
-        report(f"{where}.readonlyRootFilesystem is {show(c.get('readonlyRootFilesystem'))}; "
+    if not is_true(c.get("readonlyRootFilesystem")):
+        report(f"{where}.readonlyRootFilesystem is {PLAIN.show(c.get('readonlyRootFilesystem'))}; "
                "it must be true.", None)
     if not c.get("logConfiguration"):
         report(f"{where}.logConfiguration is absent; container logs must go to a log driver "
@@ -74,7 +73,7 @@ def _check_ecs_task(args: ResourceValidationArgs, report: ReportViolation) -> No
         return
     containers = parse_json(raw)
     if containers is None:
-        report(f"containerDefinitions is {show(raw)}; it must be a JSON list of container definitions.", None)
+        report(f"containerDefinitions is {PLAIN.show(raw)}; it must be a JSON list of container definitions.", None)
         return
     if contains_unknown(containers):
         return
@@ -109,7 +108,7 @@ ecs_task = resource_policy(
 def _check_ecs_service(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     public = get(props, "networkConfiguration", "assignPublicIp")
-    if truthy(public):
+    if is_true(public):
         report("networkConfiguration.assignPublicIp is true; services must run in private subnets.", None)
     version = get(props, "platformVersion")
     launch = get(props, "launchType")
@@ -166,7 +165,7 @@ def _check_lambda(args: ResourceValidationArgs, report: ReportViolation) -> None
         report("vpcConfig.subnetIds is absent; functions must run inside the VPC.", None)
     mode = get(props, "tracingConfig", "mode")
     if not is_unknown(mode) and mode != "Active":
-        shown = show(mode) if mode is not None else "absent (PassThrough)"
+        shown = PLAIN.show(mode, "PassThrough")
         report(f"tracingConfig.mode is {shown}; it must be 'Active'.", None)
     variables = get(props, "environment", "variables")
     has_vars = variables is not None and (is_unknown(variables) or len(variables) > 0)
@@ -203,16 +202,16 @@ def _check_ecr(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     mutability = get(props, "imageTagMutability")
     if not is_unknown(mutability) and mutability != "IMMUTABLE":
-        shown = show(mutability) if mutability is not None else "absent (MUTABLE)"
+        shown = PLAIN.show(mutability, "MUTABLE")
         report(f"imageTagMutability is {shown}; it must be 'IMMUTABLE'.", None)
-    require_true(report, props, "imageScanningConfiguration", "scanOnPush")
+    PLAIN.require_true(report, props, "imageScanningConfiguration", "scanOnPush")
     enc = get(props, "encryptionConfigurations")
     if is_unknown(enc):
         return
     configs = items(enc)
     enc_type = get(configs[0], "encryptionType") if configs else None
     if not is_unknown(enc_type) and enc_type not in ("KMS", "KMS_DSSE"):
-        shown = show(enc_type) if enc_type is not None else "absent (AES256)"
+        shown = PLAIN.show(enc_type, "AES256")
         report(f"encryptionConfigurations[0].encryptionType is {shown}; it must be 'KMS' with a kmsKey.",
                None)
     elif configs and not is_unknown(configs[0]) and not has(configs[0], "kmsKey"):
@@ -255,7 +254,7 @@ def _check_listener(props: Any, report: ReportViolation) -> None:
     if protocol in ("HTTPS", "TLS"):
         policy = get(props, "sslPolicy")
         if not is_unknown(policy) and not (isinstance(policy, str) and _LB_TLS_POLICY.match(policy)):
-            shown = show(policy) if policy is not None else "absent (ELBSecurityPolicy-2016-08)"
+            shown = PLAIN.show(policy, "ELBSecurityPolicy-2016-08")
             report(f"sslPolicy is {shown}; it must be 'ELBSecurityPolicy-TLS13-1-2-2021-06' or "
                    "'ELBSecurityPolicy-FS-1-2-Res-2020-10'.", None)
     elif protocol == "HTTP":
@@ -264,23 +263,23 @@ def _check_listener(props: Any, report: ReportViolation) -> None:
             return
         if not actions or not all(_is_https_redirect(a) for a in actions):
             types = [get(a, "type") for a in actions]
-            report(f"protocol is 'HTTP' with defaultActions types {show(types)}; plain HTTP listeners may "
+            report(f"protocol is 'HTTP' with defaultActions types {PLAIN.show(types)}; plain HTTP listeners may "
                    "only redirect to HTTPS.", None)
 
 
 def _check_load_balancer(props: Any, report: ReportViolation) -> None:
     lb_type = get(props, "loadBalancerType") or "application"
     if lb_type == "application":
-        require_true(report, props, "dropInvalidHeaderFields")
-    require_true(report, props, "enableDeletionProtection")
+        PLAIN.require_true(report, props, "dropInvalidHeaderFields")
+    PLAIN.require_true(report, props, "enableDeletionProtection")
     logs = get(props, "accessLogs")
     if is_unknown(logs):
         return
     if logs is None:
         report("accessLogs is absent; access logs must be delivered to S3 (enabled=True, bucket set).", None)
         return
-    require_true(report, props, "accessLogs", "enabled", why=" (the AWS default is false)")
-    require_set(report, props, "accessLogs", "bucket")
+    PLAIN.require_true(report, props, "accessLogs", "enabled", why=" (the AWS default is false)")
+    PLAIN.require_set(report, props, "accessLogs", "bucket")
 
 
 def _check_lb(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -326,7 +325,7 @@ def _check_ecs_cluster(args: ResourceValidationArgs, report: ReportViolation) ->
     if is_unknown(insights):
         return
     if insights not in ("enabled", "enhanced"):
-        shown = show(insights) if insights is not None else "absent (disabled)"
+        shown = PLAIN.show(insights, "disabled")
         report(f"settings containerInsights is {shown}; it must be 'enabled' or 'enhanced'.", None)
 
 

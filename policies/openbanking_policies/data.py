@@ -6,21 +6,8 @@ from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs, Severity
 
-from ._base import as_list, resource_policy
-from ._checks import (
-    MISSING,
-    UNKNOWN,
-    config_number,
-    fmt,
-    is_set,
-    lookup,
-    number,
-    require_cmk,
-    require_equal,
-    require_not_true,
-    require_set,
-    require_true,
-)
+from ._base import resource_policy
+from ._props import TICKED, UNKNOWN, config_number, get, is_set, is_unknown, items, number
 
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
 RDS_INSTANCE = "aws:rds/instance:Instance"
@@ -36,7 +23,7 @@ MIN_SNAPSHOT_DAYS = 7
 
 
 def _engine(props: Any) -> str:
-    engine = lookup(props, "engine")
+    engine = get(props, "engine")
     return engine.lower() if isinstance(engine, str) else ""
 
 
@@ -46,7 +33,7 @@ def _engine(props: Any) -> str:
 
 
 def _check_rds_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    require_not_true(report, args.props, "publiclyAccessible", why="; databases stay in private subnets")
+    TICKED.require_not_true(report, args.props, "publiclyAccessible", why="; databases stay in private subnets")
 
 
 rds_no_public = resource_policy(
@@ -63,8 +50,8 @@ rds_no_public = resource_policy(
 
 
 def _check_rds_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    require_true(report, args.props, "storageEncrypted", default=False)
-    require_cmk(report, args.props, "kmsKeyId")
+    TICKED.require_true(report, args.props, "storageEncrypted", default=False)
+    TICKED.require_cmk(report, args.props, "kmsKeyId")
 
 
 rds_encrypted_cmk = resource_policy(
@@ -81,7 +68,7 @@ rds_encrypted_cmk = resource_policy(
 
 
 def _check_rds_deletion(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    require_true(report, args.props, "deletionProtection", default=False)
+    TICKED.require_true(report, args.props, "deletionProtection", default=False)
 
 
 rds_deletion_protection = resource_policy(
@@ -97,14 +84,14 @@ rds_deletion_protection = resource_policy(
 
 def _check_rds_backup(args: ResourceValidationArgs, report: ReportViolation) -> None:
     minimum = config_number(args, "minRetentionDays", DEFAULT_MIN_BACKUP_DAYS)
-    days = number(args.props, "backupRetentionPeriod")
+    days = number(get(args.props, "backupRetentionPeriod"))
     if days is UNKNOWN:
         return
-    if days is MISSING:
+    if days is None:
         report(f"`backupRetentionPeriod` is not set (AWS default: 1 day); it must be at least "
-               f"{fmt(minimum)} days", None)
+               f"{TICKED.show(minimum)} days", None)
     elif not isinstance(days, float) or days < minimum:
-        report(f"`backupRetentionPeriod` is {fmt(days)}; it must be at least {fmt(minimum)} days", None)
+        report(f"`backupRetentionPeriod` is {TICKED.show(days)}; it must be at least {TICKED.show(minimum)} days", None)
 
 
 rds_backup = resource_policy(
@@ -124,20 +111,17 @@ rds_backup.config_schema = PolicyConfigSchema(
 
 
 def _parameter(props: Any, name: str) -> Any:
-    params = lookup(props, "parameters")
-    if params is UNKNOWN:
-        return UNKNOWN
-    for p in as_list(params) if params is not MISSING else []:
-        n = lookup(p, "name")
+    for p in items(get(props, "parameters")):
+        n = get(p, "name")
         if n is UNKNOWN:
             return UNKNOWN
         if n == name:
-            return lookup(p, "value")
-    return MISSING
+            return get(p, "value")
+    return None
 
 
 def _check_force_ssl(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    family = lookup(args.props, "family")
+    family = get(args.props, "family")
     if isinstance(family, str) and "mysql" in family.lower():
         name, allowed = "require_secure_transport", ("ON", "1", "on")
     else:
@@ -145,9 +129,9 @@ def _check_force_ssl(args: ResourceValidationArgs, report: ReportViolation) -> N
     v = _parameter(args.props, name)
     if v is UNKNOWN:
         return
-    if v is MISSING or str(v) not in allowed:
-        shown = "not set" if v is MISSING else fmt(v)
-        report(f"`parameters` {name} is {shown}; it must be {fmt(allowed[0])} so clients must use TLS", None)
+    if v is None or str(v) not in allowed:
+        report(f"`parameters` {name} is {TICKED.show(v)}; it must be {TICKED.show(allowed[0])} so clients must "
+               "use TLS", None)
 
 
 rds_force_ssl = resource_policy(
@@ -166,8 +150,8 @@ def _check_managed_secret(args: ResourceValidationArgs, report: ReportViolation)
     props = args.props
     if is_set(props, "masterPassword"):
         report("`masterPassword` is set; let RDS manage the master password in Secrets Manager", None)
-    require_true(report, props, "manageMasterUserPassword", default=False)
-    require_cmk(report, props, "masterUserSecretKmsKeyId")
+    TICKED.require_true(report, props, "manageMasterUserPassword", default=False)
+    TICKED.require_cmk(report, props, "masterUserSecretKmsKeyId")
 
 
 rds_managed_secret = resource_policy(
@@ -184,17 +168,16 @@ rds_managed_secret = resource_policy(
 
 def _check_rds_iam_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    require_true(report, props, "iamDatabaseAuthenticationEnabled", default=False)
+    TICKED.require_true(report, props, "iamDatabaseAuthenticationEnabled", default=False)
     engine = _engine(props)
     needed = ["audit", "error"] if "mysql" in engine else ["postgresql"]
-    exports = lookup(props, "enabledCloudwatchLogsExports")
-    if exports is UNKNOWN:
+    present = items(get(props, "enabledCloudwatchLogsExports"))
+    if any(is_unknown(e) for e in present):
         return
-    present = [] if exports is MISSING else list(as_list(exports))
     missing = [n for n in needed if n not in present]
     if missing:
-        report(f"`enabledCloudwatchLogsExports` is {fmt(present)}; it must include "
-               f"{', '.join(fmt(m) for m in missing)}", None)
+        report(f"`enabledCloudwatchLogsExports` is {TICKED.show(present)}; it must include "
+               f"{', '.join(TICKED.show(m) for m in missing)}", None)
 
 
 rds_iam_logs = resource_policy(
@@ -216,7 +199,7 @@ rds_iam_logs = resource_policy(
 
 
 def _check_ddb_pitr(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    require_true(report, args.props, "pointInTimeRecovery", "enabled", default=False)
+    TICKED.require_true(report, args.props, "pointInTimeRecovery", "enabled", default=False)
 
 
 ddb_pitr = resource_policy(
@@ -232,14 +215,14 @@ ddb_pitr = resource_policy(
 
 def _check_ddb_cmk(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    enabled = lookup(props, "serverSideEncryption", "enabled")
+    enabled = get(props, "serverSideEncryption", "enabled")
     if enabled is UNKNOWN:
         return
     if enabled is not True:
-        report(f"`serverSideEncryption.enabled` is {fmt(enabled)}, so the AWS-owned key is used; "
+        report(f"`serverSideEncryption.enabled` is {TICKED.show(enabled)}, so the AWS-owned key is used; "
                "it must be true with a customer-managed `kmsKeyArn`", None)
         return
-    require_cmk(report, props, "serverSideEncryption", "kmsKeyArn")
+    TICKED.require_cmk(report, props, "serverSideEncryption", "kmsKeyArn")
 
 
 ddb_cmk = resource_policy(
@@ -255,7 +238,7 @@ ddb_cmk = resource_policy(
 
 
 def _check_ddb_deletion(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    require_true(report, args.props, "deletionProtectionEnabled", default=False)
+    TICKED.require_true(report, args.props, "deletionProtectionEnabled", default=False)
 
 
 ddb_deletion_protection = resource_policy(
@@ -276,13 +259,13 @@ ddb_deletion_protection = resource_policy(
 
 def _check_redis_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    require_true(report, props, "atRestEncryptionEnabled", default=False)
-    require_cmk(report, props, "kmsKeyId")
-    require_true(report, props, "transitEncryptionEnabled", default=False)
+    TICKED.require_true(report, props, "atRestEncryptionEnabled", default=False)
+    TICKED.require_cmk(report, props, "kmsKeyId")
+    TICKED.require_true(report, props, "transitEncryptionEnabled", default=False)
     # With transit encryption on, AWS defaults the mode to "required"; "preferred" still allows plaintext.
-    mode = lookup(props, "transitEncryptionMode")
-    if mode not in (MISSING, UNKNOWN, "required"):
-        report(f"`transitEncryptionMode` is {fmt(mode)}; it must be \"required\"", None)
+    mode = get(props, "transitEncryptionMode")
+    if mode not in (None, UNKNOWN, "required"):
+        report(f"`transitEncryptionMode` is {TICKED.show(mode)}; it must be \"required\"", None)
 
 
 redis_encryption = resource_policy(
@@ -320,13 +303,13 @@ redis_auth = resource_policy(
 
 def _check_redis_ha(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    require_true(report, props, "automaticFailoverEnabled", default=False)
-    require_true(report, props, "multiAzEnabled", default=False)
-    days = number(props, "snapshotRetentionLimit")
+    TICKED.require_true(report, props, "automaticFailoverEnabled", default=False)
+    TICKED.require_true(report, props, "multiAzEnabled", default=False)
+    days = number(get(props, "snapshotRetentionLimit"))
     if days is UNKNOWN:
         return
-    if days is MISSING or not isinstance(days, float) or days < MIN_SNAPSHOT_DAYS:
-        shown = "not set (AWS default: 0, no backups)" if days is MISSING else fmt(days)
+    if not isinstance(days, float) or days < MIN_SNAPSHOT_DAYS:
+        shown = TICKED.show(days, "AWS default: 0, no backups")
         report(f"`snapshotRetentionLimit` is {shown}; it must be at least {MIN_SNAPSHOT_DAYS} days", None)
 
 
@@ -349,10 +332,10 @@ redis_ha_backup = resource_policy(
 
 def _check_os_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    require_true(report, props, "encryptAtRest", "enabled", default=False)
-    if lookup(props, "encryptAtRest", "enabled") is True:
-        require_cmk(report, props, "encryptAtRest", "kmsKeyId")
-    require_true(report, props, "nodeToNodeEncryption", "enabled", default=False)
+    TICKED.require_true(report, props, "encryptAtRest", "enabled", default=False)
+    if get(props, "encryptAtRest", "enabled") is True:
+        TICKED.require_cmk(report, props, "encryptAtRest", "kmsKeyId")
+    TICKED.require_true(report, props, "nodeToNodeEncryption", "enabled", default=False)
 
 
 os_encryption = resource_policy(
@@ -370,9 +353,9 @@ os_encryption = resource_policy(
 
 def _check_os_tls(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    require_true(report, props, "domainEndpointOptions", "enforceHttps", default=False)
-    require_equal(report, props, "domainEndpointOptions", "tlsSecurityPolicy", expected=OS_TLS_POLICY,
-                  default="Policy-Min-TLS-1-0-2019-07")
+    TICKED.require_true(report, props, "domainEndpointOptions", "enforceHttps", default=False)
+    TICKED.require_equal(report, props, "domainEndpointOptions", "tlsSecurityPolicy", expected=OS_TLS_POLICY,
+                         default="Policy-Min-TLS-1-0-2019-07")
 
 
 os_tls = resource_policy(
@@ -390,14 +373,11 @@ os_tls = resource_policy(
 
 def _check_os_vpc_fgac(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    require_set(report, props, "vpcOptions", "subnetIds", why="; the domain must live in the VPC")
-    require_true(report, props, "advancedSecurityOptions", "enabled", default=False)
-    options = lookup(props, "logPublishingOptions")
-    if options is UNKNOWN:
-        return
+    TICKED.require_set(report, props, "vpcOptions", "subnetIds", why="; the domain must live in the VPC")
+    TICKED.require_true(report, props, "advancedSecurityOptions", "enabled", default=False)
     audit = False
-    for opt in as_list(options) if options is not MISSING else []:
-        log_type, enabled = lookup(opt, "logType"), lookup(opt, "enabled")
+    for opt in items(get(props, "logPublishingOptions")):
+        log_type, enabled = get(opt, "logType"), get(opt, "enabled")
         if UNKNOWN in (log_type, enabled):
             return
         if log_type == "AUDIT_LOGS" and enabled is not False and is_set(opt, "cloudwatchLogGroupArn"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from ._base import resource_policy
-from ._checks import MISSING, UNKNOWN, fmt, lookup, require_equal, require_set, require_true
+from ._props import TICKED, UNKNOWN, get
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 DETECTOR = "aws:guardduty/detector:Detector"
@@ -18,13 +18,13 @@ REQUIRED_GUARDDUTY_FEATURES = ("S3_DATA_EVENTS", "RDS_LOGIN_EVENTS", "RUNTIME_MO
 
 def _check_cloudtrail(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    require_true(report, props, "isMultiRegionTrail", default=False)
-    require_true(report, props, "isOrganizationTrail", default=False)
-    require_true(report, props, "enableLogFileValidation", default=False)
-    require_true(report, props, "includeGlobalServiceEvents", default=True)
-    require_true(report, props, "enableLogging", default=True)
-    require_set(report, props, "kmsKeyId", why="; trail logs must be encrypted with a customer-managed key")
-    require_set(report, props, "cloudWatchLogsGroupArn", why="; CIS 4.x metric filters need the log group")
+    TICKED.require_true(report, props, "isMultiRegionTrail", default=False)
+    TICKED.require_true(report, props, "isOrganizationTrail", default=False)
+    TICKED.require_true(report, props, "enableLogFileValidation", default=False)
+    TICKED.require_true(report, props, "includeGlobalServiceEvents", default=True)
+    TICKED.require_true(report, props, "enableLogging", default=True)
+    TICKED.require_set(report, props, "kmsKeyId", why="; trail logs must be encrypted with a customer-managed key")
+    TICKED.require_set(report, props, "cloudWatchLogsGroupArn", why="; CIS 4.x metric filters need the log group")
 
 
 cloudtrail = resource_policy(
@@ -46,15 +46,15 @@ cloudtrail = resource_policy(
 def _check_guardduty(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     if args.resource_type == DETECTOR_FEATURE:
-        name = lookup(props, "name")
+        name = get(props, "name")
         if name in REQUIRED_GUARDDUTY_FEATURES:
-            require_equal(report, props, "status", expected="ENABLED", why=f" for feature {name}")
+            TICKED.require_equal(report, props, "status", expected="ENABLED", why=f" for feature {name}")
         return
-    require_true(report, props, "enable", default=True)
+    TICKED.require_true(report, props, "enable", default=True)
     # The deprecated inline `datasources` block, when used, must not switch S3 protection off.
-    s3 = lookup(props, "datasources", "s3Logs", "enable")
-    if s3 not in (MISSING, UNKNOWN) and s3 is not True:
-        report(f"`datasources.s3Logs.enable` is {fmt(s3)}; S3 protection must be on", None)
+    s3 = get(props, "datasources", "s3Logs", "enable")
+    if s3 not in (None, UNKNOWN) and s3 is not True:
+        report(f"`datasources.s3Logs.enable` is {TICKED.show(s3)}; S3 protection must be on", None)
 
 
 guardduty = resource_policy(
@@ -74,13 +74,13 @@ guardduty = resource_policy(
 def _check_config(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     if args.resource_type == RECORDER_STATUS:
-        require_true(report, props, "isEnabled", default=False)
+        TICKED.require_true(report, props, "isEnabled", default=False)
         return
-    group = lookup(props, "recordingGroup")
+    group = get(props, "recordingGroup")
     if group is UNKNOWN:
         return
-    require_true(report, props, "recordingGroup", "allSupported", default=True)
-    require_true(report, props, "recordingGroup", "includeGlobalResourceTypes", default=False)
+    TICKED.require_true(report, props, "recordingGroup", "allSupported", default=True)
+    TICKED.require_true(report, props, "recordingGroup", "includeGlobalResourceTypes", default=False)
 
 
 config_recorder = resource_policy(

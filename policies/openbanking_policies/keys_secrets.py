@@ -7,16 +7,12 @@ import re
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from ._base import resource_policy
-from ._checks import (
-    MISSING,
+from ._props import (
+    TICKED,
     UNKNOWN,
-    PolicyDocumentError,
-    fmt,
-    lookup,
+    get,
     number,
-    policy_document,
     principal_is_everyone,
-    require_cmk,
     statements,
 )
 
@@ -38,10 +34,10 @@ MAX_SECRET_ROTATION_DAYS = 90
 def _is_symmetric(args: ResourceValidationArgs) -> bool | None:
     """True for symmetric encryption keys; None when the spec is unknown at preview."""
     for key in ("keySpec", "customerMasterKeySpec"):
-        spec = lookup(args.props, key)
+        spec = get(args.props, key)
         if spec is UNKNOWN:
             return None
-        if spec is not MISSING and spec != "SYMMETRIC_DEFAULT":
+        if spec is not None and spec != "SYMMETRIC_DEFAULT":
             return False
     return True
 
@@ -50,17 +46,17 @@ def _check_kms_rotation(args: ResourceValidationArgs, report: ReportViolation) -
     props = args.props
     symmetric = _is_symmetric(args)
     if symmetric:
-        enabled = lookup(props, "enableKeyRotation")
+        enabled = get(props, "enableKeyRotation")
         if enabled is not UNKNOWN and enabled is not True:
-            shown = "not set (AWS default: false)" if enabled is MISSING else fmt(enabled)
+            shown = TICKED.show(enabled, "AWS default: false")
             report(f"`enableKeyRotation` is {shown}; symmetric keys must rotate automatically", None)
-        period = number(props, "rotationPeriodInDays")
-        if period not in (MISSING, UNKNOWN) and (not isinstance(period, float) or period > MAX_ROTATION_DAYS):
-            report(f"`rotationPeriodInDays` is {fmt(period)}; it must be at most {MAX_ROTATION_DAYS}", None)
-    window = number(props, "deletionWindowInDays")
+        period = number(get(props, "rotationPeriodInDays"))
+        if period not in (None, UNKNOWN) and (not isinstance(period, float) or period > MAX_ROTATION_DAYS):
+            report(f"`rotationPeriodInDays` is {TICKED.show(period)}; it must be at most {MAX_ROTATION_DAYS}", None)
+    window = number(get(props, "deletionWindowInDays"))
     too_short = not isinstance(window, float) or window < MIN_DELETION_WINDOW_DAYS
-    if window not in (MISSING, UNKNOWN) and too_short:
-        report(f"`deletionWindowInDays` is {fmt(window)}; it must be at least {MIN_DELETION_WINDOW_DAYS} "
+    if window not in (None, UNKNOWN) and too_short:
+        report(f"`deletionWindowInDays` is {TICKED.show(window)}; it must be at least {MIN_DELETION_WINDOW_DAYS} "
                "so an accidental deletion can be cancelled", None)
 
 
@@ -83,20 +79,15 @@ kms_rotation = resource_policy(
 
 
 def _check_kms_policy(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    raw = lookup(args.props, "policy")
-    if raw in (MISSING, UNKNOWN):  # absent: the default key policy trusts only the account
-        return
-    try:
-        doc = policy_document(raw)
-    except PolicyDocumentError as exc:
-        report(f"`policy` could not be read: {exc}", None)
+    doc = TICKED.policy_document(report, args.props, "policy")
+    if doc is None:  # also when absent: the default key policy trusts only the account
         return
     for i, st in enumerate(statements(doc)):
         everyone = principal_is_everyone(st.get("Principal"))
         if st.get("Effect") == "Allow" and everyone and not st.get("Condition"):
             sid = st.get("Sid")
-            which = f"statement {fmt(sid)}" if sid else f"statement #{i + 1}"
-            report(f"`policy` {which} allows Principal {fmt(st.get('Principal'))} without a Condition; "
+            which = f"statement {TICKED.show(sid)}" if sid else f"statement #{i + 1}"
+            report(f"`policy` {which} allows Principal {TICKED.show(st.get('Principal'))} without a Condition; "
                    "anyone could use or manage the key", None)
 
 
@@ -123,26 +114,26 @@ _RATE = re.compile(r"^rate\(\s*(\d+)\s+(day|days|hour|hours)\s*\)$")
 def _check_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     if args.resource_type == SECRET:
-        require_cmk(report, props, "kmsKeyId", why=" (the default is aws/secretsmanager)")
+        TICKED.require_cmk(report, props, "kmsKeyId", why=" (the default is aws/secretsmanager)")
         return
-    days = number(props, "rotationRules", "automaticallyAfterDays")
+    days = number(get(props, "rotationRules", "automaticallyAfterDays"))
     if days is UNKNOWN:
         return
-    if days is not MISSING:
+    if days is not None:
         if not isinstance(days, float) or days > MAX_SECRET_ROTATION_DAYS:
-            report(f"`rotationRules.automaticallyAfterDays` is {fmt(days)}; it must be at most "
+            report(f"`rotationRules.automaticallyAfterDays` is {TICKED.show(days)}; it must be at most "
                    f"{MAX_SECRET_ROTATION_DAYS}", None)
         return
-    expr = lookup(props, "rotationRules", "scheduleExpression")
+    expr = get(props, "rotationRules", "scheduleExpression")
     if expr is UNKNOWN:
         return
-    if expr is MISSING:
+    if expr is None:
         report("`rotationRules` sets neither `automaticallyAfterDays` nor `scheduleExpression`; "
                f"rotate at least every {MAX_SECRET_ROTATION_DAYS} days", None)
         return
     m = _RATE.match(str(expr).strip())
     if m and m.group(2).startswith("day") and int(m.group(1)) > MAX_SECRET_ROTATION_DAYS:
-        report(f"`rotationRules.scheduleExpression` is {fmt(expr)}; rotate at least every "
+        report(f"`rotationRules.scheduleExpression` is {TICKED.show(expr)}; rotate at least every "
                f"{MAX_SECRET_ROTATION_DAYS} days", None)
 
 

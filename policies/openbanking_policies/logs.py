@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs, Severity
 
 from ._base import resource_policy
-from ._checks import MISSING, UNKNOWN, config_number, fmt, number, require_cmk
+from ._props import TICKED, UNKNOWN, config_number, get, number
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 DEFAULT_MIN_RETENTION_DAYS = 365
@@ -13,13 +13,13 @@ DEFAULT_MIN_RETENTION_DAYS = 365
 
 def _check_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    require_cmk(report, props, "kmsKeyId")
+    TICKED.require_cmk(report, props, "kmsKeyId")
     minimum = config_number(args, "minRetentionDays", DEFAULT_MIN_RETENTION_DAYS)
-    days = number(props, "retentionInDays")
-    if days in (MISSING, UNKNOWN) or days == 0:  # 0 / absent: never expire
+    days = number(get(props, "retentionInDays"))
+    if days in (None, UNKNOWN) or days == 0:  # 0 / absent: never expire
         return
     if not isinstance(days, float) or days < minimum:
-        report(f"`retentionInDays` is {fmt(days)}; it must be at least {fmt(minimum)} "
+        report(f"`retentionInDays` is {TICKED.show(days)}; it must be at least {TICKED.show(minimum)} "
                "(or 0 to never expire)", None)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from ._base import resource_policy
-from ._checks import require_cmk
+from ._props import TICKED
 
 QUEUE = "aws:sqs/queue:Queue"
 TOPIC = "aws:sns/topic:Topic"
@@ -14,11 +14,11 @@ EVENT_BUS = "aws:cloudwatch/eventBus:EventBus"
 
 def _check_msg_cmk(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == EVENT_BUS:
-        require_cmk(report, args.props, "kmsKeyIdentifier")
+        TICKED.require_cmk(report, args.props, "kmsKeyIdentifier")
     elif args.resource_type == QUEUE:
-        require_cmk(report, args.props, "kmsMasterKeyId", why=" (SQS-managed SSE is not enough)")
+        TICKED.require_cmk(report, args.props, "kmsMasterKeyId", why=" (SQS-managed SSE is not enough)")
     else:
-        require_cmk(report, args.props, "kmsMasterKeyId")
+        TICKED.require_cmk(report, args.props, "kmsMasterKeyId")
 
 
 msg_cmk = resource_policy(

@@ -7,7 +7,7 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from ._base import resource_policy
-from ._probe import get, is_unknown, items, number, require_true, show, truthy
+from ._props import PLAIN, get, is_true, is_unknown, items, number
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -33,7 +33,7 @@ ALLOWED_WORLD_PORT = 443.0
 
 
 def _internet_facing(props: Any) -> bool:
-    return truthy(get(props, "tags", INTERNET_FACING_TAG))
+    return is_true(get(props, "tags", INTERNET_FACING_TAG))
 
 
 def _https_only(rule: Any) -> bool:
@@ -51,7 +51,7 @@ def _ports(rule: Any) -> str:
     proto = get(rule, "protocol")
     if proto is None:
         proto = get(rule, "ipProtocol")
-    return f"protocol {show(proto)} ports {show(get(rule, 'fromPort'))}-{show(get(rule, 'toPort'))}"
+    return f"protocol {PLAIN.show(proto)} ports {PLAIN.show(get(rule, 'fromPort'))}-{PLAIN.show(get(rule, 'toPort'))}"
 
 
 def _world_cidrs(rule: Any, *keys: str) -> list[str]:
@@ -127,7 +127,7 @@ def _check_flow_log(args: ResourceValidationArgs, report: ReportViolation) -> No
                             or get(props, "transitGatewayAttachmentId") is not None):
         return  # Transit Gateway flow logs always capture all traffic.
     if traffic != "ALL":
-        report(f"trafficType is {show(traffic)}; it must be 'ALL' so accepted and rejected traffic is "
+        report(f"trafficType is {PLAIN.show(traffic)}; it must be 'ALL' so accepted and rejected traffic is "
                "logged.", None)
 
 
@@ -159,7 +159,7 @@ def _check_tgw(args: ResourceValidationArgs, report: ReportViolation) -> None:
             continue
         effective = default if v is None else v
         if effective != "disable":
-            shown = show(v) if v is not None else f"absent (AWS default {default!r})"
+            shown = PLAIN.show(v, f"AWS default {default!r}")
             report(f"{prop} is {shown}; it must be 'disable' so attachments are segmented by explicit "
                    "route tables.", None)
 
@@ -187,12 +187,12 @@ tgw_segmentation = resource_policy(
 def _check_nfw_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     for prop in ("deleteProtection", "firewallPolicyChangeProtection", "subnetChangeProtection"):
-        require_true(report, props, prop)
+        PLAIN.require_true(report, props, prop)
     enc_type = get(props, "encryptionConfiguration", "type")
     if is_unknown(enc_type):
         return
     if enc_type != "CUSTOMER_KMS":
-        shown = show(enc_type) if enc_type is not None else "absent (AWS_OWNED_KMS_KEY)"
+        shown = PLAIN.show(enc_type, "AWS_OWNED_KMS_KEY")
         report(f"encryptionConfiguration.type is {shown}; it must be 'CUSTOMER_KMS' with a keyId.", None)
     elif get(props, "encryptionConfiguration", "keyId") is None:
         report("encryptionConfiguration.keyId is absent; CUSTOMER_KMS encryption needs a customer "
@@ -228,7 +228,7 @@ def _check_stateless(report: ReportViolation, policy: Any, prop: str) -> None:
         return
     standard = [a for a in actions if a in STANDARD_STATELESS]
     if not standard or any(a not in STATELESS_OK for a in standard):
-        report(f"firewallPolicy.{prop} is {show(actions)}; it must be ['aws:forward_to_sfe'] or "
+        report(f"firewallPolicy.{prop} is {PLAIN.show(actions)}; it must be ['aws:forward_to_sfe'] or "
                "['aws:drop'].", None)
 
 
@@ -243,11 +243,11 @@ def _check_nfw_policy(args: ResourceValidationArgs, report: ReportViolation) -> 
     _check_stateless(report, policy, "statelessFragmentDefaultActions")
     order = get(policy, "statefulEngineOptions", "ruleOrder")
     if not is_unknown(order) and order != "STRICT_ORDER":
-        shown = show(order) if order is not None else "absent (DEFAULT_ACTION_ORDER)"
+        shown = PLAIN.show(order, "DEFAULT_ACTION_ORDER")
         report(f"firewallPolicy.statefulEngineOptions.ruleOrder is {shown}; it must be 'STRICT_ORDER'.", None)
     stateful = items(get(policy, "statefulDefaultActions"))
     if not any(is_unknown(a) for a in stateful) and not STATEFUL_DROP.intersection(stateful):
-        report(f"firewallPolicy.statefulDefaultActions is {show(stateful)}; it must include "
+        report(f"firewallPolicy.statefulDefaultActions is {PLAIN.show(stateful)}; it must include "
                "'aws:drop_established' (or 'aws:drop_strict').", None)
     groups = get(policy, "statefulRuleGroupReferences")
     if not is_unknown(groups) and not items(groups):
@@ -293,7 +293,7 @@ def _check_nfw_logging(args: ResourceValidationArgs, report: ReportViolation) ->
         return
     missing = [t for t in REQUIRED_NFW_LOG_TYPES if t not in types]
     if missing:
-        report(f"loggingConfiguration.logDestinationConfigs[].logType is {show(sorted(map(str, types)))}; "
+        report(f"loggingConfiguration.logDestinationConfigs[].logType is {PLAIN.show(sorted(map(str, types)))}; "
                f"it must cover ALERT and FLOW (missing {', '.join(missing)}).", None)
 
 
@@ -321,7 +321,7 @@ def _check_default_sg(args: ResourceValidationArgs, report: ReportViolation) -> 
         if is_unknown(rules):
             continue
         if items(rules):
-            report(f"{prop} has {len(items(rules))} rule(s) {show(rules)}; the default security group must "
+            report(f"{prop} has {len(items(rules))} rule(s) {PLAIN.show(rules)}; the default security group must "
                    "have no rules.", None)
 
 
@@ -350,22 +350,22 @@ def _check_squid_host(args: ResourceValidationArgs, report: ReportViolation) -> 
             return  # no instance metadata service at all
         tokens = get(props, "metadataOptions", "httpTokens")
         if not is_unknown(tokens) and tokens != "required":
-            shown = show(tokens) if tokens is not None else "absent (IMDSv1 allowed)"
+            shown = PLAIN.show(tokens, "IMDSv1 allowed")
             report(f"metadataOptions.httpTokens is {shown}; it must be 'required' (IMDSv2 only).", None)
         hop = get(props, "metadataOptions", "httpPutResponseHopLimit")
         if not is_unknown(hop):
             n = number(hop)
-            if n is None or n < 1 or n > 1:
-                shown = show(hop) if hop is not None else "absent (AMI default, 2 on Amazon Linux 2023)"
+            if not isinstance(n, float) or n < 1 or n > 1:
+                shown = PLAIN.show(hop, "AMI default, 2 on Amazon Linux 2023")
                 report(f"metadataOptions.httpPutResponseHopLimit is {shown}; it must be 1 for hosts.", None)
     elif args.resource_type == SUBNET:
         v = get(props, "mapPublicIpOnLaunch")
-        if not is_unknown(v) and truthy(v):
-            report(f"mapPublicIpOnLaunch is {show(v)}; subnets must not assign public IPs on launch.", None)
+        if not is_unknown(v) and is_true(v):
+            report(f"mapPublicIpOnLaunch is {PLAIN.show(v)}; subnets must not assign public IPs on launch.", None)
     elif args.resource_type == EBS_DEFAULT_ENCRYPTION:
         v = get(props, "enabled")
-        if v is not None and not is_unknown(v) and not truthy(v):
-            report(f"enabled is {show(v)}; EBS encryption by default must be enabled.", None)
+        if v is not None and not is_unknown(v) and not is_true(v):
+            report(f"enabled is {PLAIN.show(v)}; EBS encryption by default must be enabled.", None)
 
 
 squid_host = resource_policy(

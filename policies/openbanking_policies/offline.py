@@ -106,8 +106,18 @@ def _is_not_applicable(exc: BaseException) -> bool:
     return type(exc).__name__ == "_NotApplicableError"
 
 
-def _crash(exc: BaseException) -> str:
-    return f"policy crashed: {type(exc).__name__}: {exc}"
+def _run(policy: AnyPolicy, args: Any, report: Callable[..., None]) -> str | None:
+    """Run every validator of `policy`; "policy crashed: ..." when one raised. A value unknown at preview stops
+    the policy without a crash: whatever it reported before still stands."""
+    try:
+        for validate in _validators(policy):
+            _call(validate, args, report)
+    except UnknownValueError:
+        pass
+    except Exception as exc:
+        if not _is_not_applicable(exc):
+            return f"policy crashed: {type(exc).__name__}: {exc}"
+    return None
 
 
 def _provider(by_urn: Mapping[str, Mapping[str, Any]], rec: Mapping[str, Any],
@@ -204,14 +214,9 @@ def evaluate(
                        _l: EnforcementLevel = level, _u: str = urn, _f: list[Violation] = found) -> None:
                 _f.append(violation(_p, _l, report_urn or _u, message))
 
-            try:
-                for validate in _validators(policy):
-                    _call(validate, args, report)
-            except UnknownValueError:
-                pass  # unknown at preview: whatever was reported before it still stands
-            except Exception as exc:
-                if not _is_not_applicable(exc):
-                    found.append(violation(policy, level, urn, _crash(exc)))
+            crash = _run(policy, args, report)
+            if crash is not None:
+                found.append(violation(policy, level, urn, crash))
             out.extend(found)
 
     # ---- stack policies: outputs ----------------------------------------------------------
@@ -236,14 +241,9 @@ def evaluate(
                              _l: EnforcementLevel = level, _f: list[Violation] = found) -> None:
                 _f.append(violation(_p, _l, report_urn or stack_urn, message, stack_fallback))
 
-            try:
-                for validate in _validators(policy):
-                    _call(validate, args, report_stack)
-            except UnknownValueError:
-                pass  # unknown at preview: whatever was reported before it still stands
-            except Exception as exc:
-                if not _is_not_applicable(exc):
-                    found.append(violation(policy, level, stack_urn, _crash(exc), stack_fallback))
+            crash = _run(policy, args, report_stack)
+            if crash is not None:
+                found.append(violation(policy, level, stack_urn, crash, stack_fallback))
             out.extend(found)
 
     return out

@@ -7,27 +7,16 @@ value is unknown is skipped, and a candidate whose link value is unknown counts 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
 
 from ._base import stack_policy
-from ._probe import (
-    UNKNOWN,
-    contains_unknown,
-    get,
-    is_unknown,
-    items,
-    link_values,
-    linked,
-    of_type,
-    parse_json,
-    plain,
-    provider_urn,
-    show,
-    truthy,
-)
+from ._links import link_values, linked, of_type, provider_urn
+from ._props import PLAIN, ci_get, contains_unknown, get, is_true, is_unknown, items, parse_json, plain
+from .network import REQUIRED_NFW_LOG_TYPES, nfw_log_types
 
 STAGE_TAG = "openbanking:stage"
 
@@ -81,6 +70,62 @@ def _short(r: PolicyResource) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
+# "Every resource of type X needs a companion of type Y whose field F equals X's id/arn"
+# ------------------------------------------------------------------------------------------------
+
+#: (subject, its first link value, the companions linked to it) -> the violation message, or None
+_Judge = Callable[[PolicyResource, str, list[PolicyResource]], str | None]
+
+
+def _always(_r: PolicyResource) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class _Companion:
+    """What a subject needs: resources of `types` whose `field` equals one of the subject's link values, as
+    `judge` sees them; only for subjects `when` holds for."""
+
+    types: tuple[str, ...]
+    field: str
+    judge: _Judge
+    when: Callable[[PolicyResource], bool] = _always
+
+
+def _needs_one(types: Sequence[str], field: str, message: Callable[[PolicyResource, str], str], *,
+               accept: Callable[[PolicyResource], bool] = _always,
+               when: Callable[[PolicyResource], bool] = _always) -> _Companion:
+    """A companion of which at least one linked resource must exist (and be `accept`ed);
+    `message(subject, link_value)` is the violation when none does."""
+
+    def judge(subject: PolicyResource, key: str, found: list[PolicyResource]) -> str | None:
+        return None if any(accept(c) for c in found) else message(subject, key)
+
+    return _Companion(tuple(types), field, judge, when)
+
+
+def _check_companions(args: StackValidationArgs, report: ReportViolation, subject_types: Sequence[str],
+                      link_keys: Callable[[PolicyResource], set[str] | None], *companions: _Companion) -> None:
+    """For every resource of `subject_types`, report what each of `companions` finds missing, in order.
+
+    A subject whose link values (`link_keys`) are unknown at preview, or not yet named, is skipped: it cannot
+    be linked yet. So is a companion some candidate's unknown `field` could still provide.
+    """
+    pools = [(c, of_type(args.resources, *c.types)) for c in companions]
+    for subject in of_type(args.resources, *subject_types):
+        keys = link_keys(subject)
+        if not keys:
+            continue
+        for companion, pool in pools:
+            if not companion.when(subject):
+                continue
+            found = linked(pool, companion.field, keys)
+            message = None if found is None else companion.judge(subject, sorted(keys)[0], found)
+            if message:
+                report(message, subject.urn)
+
+
+# ------------------------------------------------------------------------------------------------
 # ob-s3-bucket-coverage
 # ------------------------------------------------------------------------------------------------
 
@@ -103,15 +148,6 @@ def _kms_sse(algorithms: list[Any]) -> bool | None:
     return False
 
 
-def _ci(mapping: Any, key: str) -> Any:
-    if not isinstance(mapping, Mapping):
-        return None
-    for k, v in mapping.items():
-        if isinstance(k, str) and k.lower() == key.lower():
-            return v
-    return None
-
-
 def denies_insecure_transport(raw_policy: Any) -> bool | None:
     """True when the policy has a Deny statement conditioned on aws:SecureTransport = false."""
     doc = parse_json(raw_policy)
@@ -119,50 +155,52 @@ def denies_insecure_transport(raw_policy: Any) -> bool | None:
         return None
     if not isinstance(doc, Mapping):
         return False
-    for st in items(_ci(doc, "Statement")):
-        if not isinstance(st, Mapping) or _ci(st, "Effect") != "Deny":
+    for st in items(ci_get(doc, "Statement")):
+        if not isinstance(st, Mapping) or ci_get(st, "Effect") != "Deny":
             continue
         for operator in ("Bool", "BoolIfExists"):
-            cond = _ci(_ci(st, "Condition"), operator)
-            values = [str(v).lower() for v in items(_ci(cond, "aws:SecureTransport"))]
+            cond = ci_get(ci_get(st, "Condition"), operator)
+            values = [str(v).lower() for v in items(ci_get(cond, "aws:SecureTransport"))]
             if "false" in values:
                 return True
     return False
 
 
+def _inline_sse_algorithms(b: PolicyResource) -> list[Any]:
+    return _sse_algorithms(get(b.props, "serverSideEncryptionConfiguration"))
+
+
+def _no_pab(b: PolicyResource, name: str) -> str:
+    return (f"{_short(b)} (bucket {name!r}) has no BucketPublicAccessBlock whose bucket equals "
+            f"{name!r}; every bucket needs one with all four flags true.")
+
+
+def _no_sse_kms(b: PolicyResource, name: str) -> str:
+    return (f"{_short(b)} (bucket {name!r}) has no server-side encryption configuration with "
+            f"sseAlgorithm 'aws:kms' (inline sseAlgorithm {PLAIN.show(_inline_sse_algorithms(b) or None)}); "
+            "SSE-S3 is the AWS default and is not allowed.")
+
+
+def _no_tls_policy(b: PolicyResource, name: str) -> str:
+    return (f"{_short(b)} (bucket {name!r}) has no BucketPolicy with a Deny statement on "
+            "Condition Bool aws:SecureTransport = 'false'.")
+
+
+def _denies_insecure_transport_in(r: PolicyResource) -> bool | None:
+    return denies_insecure_transport(get(r.props, "policy"))
+
+
 def _check_bucket_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
-    resources = args.resources
-    pabs = of_type(resources, *PAB_TYPES)
-    sses = of_type(resources, *SSE_TYPES)
-    policies = of_type(resources, *BUCKET_POLICY_TYPES)
-    for b in of_type(resources, *BUCKET_TYPES):
-        keys = link_values(b, "bucket", "id")
-        if not keys:
-            continue  # unknown (or not yet named) at preview: cannot link yet
-        name = sorted(keys)[0]
-
-        found, maybe = linked(pabs, "bucket", keys)
-        if not found and not maybe:
-            report(f"{_short(b)} (bucket {name!r}) has no BucketPublicAccessBlock whose bucket equals "
-                   f"{name!r}; every bucket needs one with all four flags true.", b.urn)
-
-        inline = _kms_sse(_sse_algorithms(get(b.props, "serverSideEncryptionConfiguration")))
-        if inline is False:
-            found, maybe = linked(sses, "bucket", keys,
-                                  lambda c: _kms_sse(_sse_algorithms(c.props)) is not False)
-            if not found and not maybe:
-                inline_algs = _sse_algorithms(get(b.props, "serverSideEncryptionConfiguration"))
-                report(f"{_short(b)} (bucket {name!r}) has no server-side encryption configuration with "
-                       f"sseAlgorithm 'aws:kms' (inline sseAlgorithm {show(inline_algs or None)}); "
-                       "SSE-S3 is the AWS default and is not allowed.", b.urn)
-
-        inline_tls = denies_insecure_transport(get(b.props, "policy"))
-        if inline_tls is False or get(b.props, "policy") is None:
-            found, maybe = linked(policies, "bucket", keys,
-                                  lambda c: denies_insecure_transport(get(c.props, "policy")) is not False)
-            if not found and not maybe:
-                report(f"{_short(b)} (bucket {name!r}) has no BucketPolicy with a Deny statement on "
-                       "Condition Bool aws:SecureTransport = 'false'.", b.urn)
+    _check_companions(
+        args, report, BUCKET_TYPES, lambda b: link_values(b, "bucket", "id"),
+        _needs_one(PAB_TYPES, "bucket", _no_pab),
+        _needs_one(SSE_TYPES, "bucket", _no_sse_kms,
+                   accept=lambda c: _kms_sse(_sse_algorithms(c.props)) is not False,
+                   when=lambda b: _kms_sse(_inline_sse_algorithms(b)) is False),
+        _needs_one(BUCKET_POLICY_TYPES, "bucket", _no_tls_policy,
+                   accept=lambda c: _denies_insecure_transport_in(c) is not False,
+                   when=lambda b: _denies_insecure_transport_in(b) is False),
+    )
 
 
 s3_bucket_coverage = stack_policy(
@@ -249,16 +287,11 @@ s3_account_pab_coverage = stack_policy(
 
 
 def _vpc_coverage(args: StackValidationArgs, report: ReportViolation, child_type: str, what: str) -> None:
-    children = of_type(args.resources, child_type)
-    for vpc in of_type(args.resources, VPC):
-        ids = _ids(vpc, "id")
-        if not ids:
-            continue
-        found, maybe = linked(children, "vpcId", ids)
-        if not found and not maybe:
-            vpc_id = sorted(ids)[0]
-            report(f"{_short(vpc)} (id {vpc_id!r}) has no {child_type.rsplit(':', 1)[-1]} whose vpcId equals "
-                   f"{vpc_id!r}; {what}.", vpc.urn)
+    def message(vpc: PolicyResource, vpc_id: str) -> str:
+        return (f"{_short(vpc)} (id {vpc_id!r}) has no {child_type.rsplit(':', 1)[-1]} whose vpcId equals "
+                f"{vpc_id!r}; {what}.")
+
+    _check_companions(args, report, [VPC], lambda vpc: _ids(vpc, "id"), _needs_one([child_type], "vpcId", message))
 
 
 def _check_vpc_flowlogs(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -321,22 +354,23 @@ def _check_waf_coverage(args: StackValidationArgs, report: ReportViolation) -> N
         if (isinstance(arn, str) and arn in arns) or (suffix and any(a.endswith(suffix) for a in arns)):
             continue
         if not maybe:
-            report(f"{_short(stage)} (arn {show(arn)}) has no WebAclAssociation whose resourceArn equals its "
+            report(f"{_short(stage)} (arn {PLAIN.show(arn)}) has no WebAclAssociation whose resourceArn equals its "
                    "arn; API stages must be protected by WAF.", stage.urn)
 
-    for lb in of_type(args.resources, LOAD_BALANCER):
-        lb_type, internal = get(lb.props, "loadBalancerType"), get(lb.props, "internal")
-        if is_unknown(lb_type) or is_unknown(internal) or truthy(internal):
-            continue
-        if (lb_type or "application") != "application":
-            continue
-        keys = link_values(lb, "arn", "id")
-        if not keys:
-            continue
-        if keys & arns or maybe:
-            continue
-        report(f"{_short(lb)} (internet-facing application load balancer, internal {show(internal)}) has no "
-               f"WebAclAssociation whose resourceArn equals {sorted(keys)[0]!r}.", lb.urn)
+    _check_companions(args, report, [LOAD_BALANCER], lambda lb: link_values(lb, "arn", "id"),
+                      _needs_one([WEB_ACL_ASSOCIATION], "resourceArn", _no_web_acl, when=_public_alb))
+
+
+def _public_alb(lb: PolicyResource) -> bool:
+    lb_type, internal = get(lb.props, "loadBalancerType"), get(lb.props, "internal")
+    if is_unknown(lb_type) or is_unknown(internal) or is_true(internal):
+        return False
+    return (lb_type or "application") == "application"
+
+
+def _no_web_acl(lb: PolicyResource, arn: str) -> str:
+    return (f"{_short(lb)} (internet-facing application load balancer, internal "
+            f"{PLAIN.show(get(lb.props, 'internal'))}) has no WebAclAssociation whose resourceArn equals {arn!r}.")
 
 
 waf_coverage = stack_policy(
@@ -359,17 +393,14 @@ waf_coverage = stack_policy(
 # ------------------------------------------------------------------------------------------------
 
 
+def _no_waf_logging(acl: PolicyResource, arn: str) -> str:
+    return (f"{_short(acl)} (arn {arn!r}) has no WebAclLoggingConfiguration whose resourceArn equals "
+            "its arn; web ACL requests must be logged.")
+
+
 def _check_waf_logging_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
-    configs = of_type(args.resources, WEB_ACL_LOGGING)
-    for acl in of_type(args.resources, WEB_ACL):
-        keys = link_values(acl, "arn")
-        if not keys:
-            continue  # arn unknown at preview: cannot link yet
-        found, maybe = linked(configs, "resourceArn", keys)
-        if not found and not maybe:
-            arn = sorted(keys)[0]
-            report(f"{_short(acl)} (arn {arn!r}) has no WebAclLoggingConfiguration whose resourceArn equals "
-                   "its arn; web ACL requests must be logged.", acl.urn)
+    _check_companions(args, report, [WEB_ACL], lambda acl: link_values(acl, "arn"),
+                      _needs_one([WEB_ACL_LOGGING], "resourceArn", _no_waf_logging))
 
 
 waf_logging_coverage = stack_policy(
@@ -390,31 +421,25 @@ waf_logging_coverage = stack_policy(
 # ------------------------------------------------------------------------------------------------
 
 
+def _nfw_logging_gap(fw: PolicyResource, _arn: str, configs: list[PolicyResource]) -> str | None:
+    """What the firewall's logging configurations (together) fail to log; None when ALERT and FLOW are both
+    covered, or when a log type is unknown at preview."""
+    types: set[Any] = set()
+    for c in configs:
+        types |= nfw_log_types(c.props)
+    if any(is_unknown(t) for t in types):
+        return None
+    missing = [t for t in REQUIRED_NFW_LOG_TYPES if t not in types]
+    if not missing:
+        return None
+    detail = (f"its LoggingConfiguration logs only {PLAIN.show(sorted(map(str, types)))}" if configs
+              else "no LoggingConfiguration has firewallArn equal to its arn")
+    return f"{_short(fw)}: {detail}; ALERT and FLOW logs are required (missing {', '.join(missing)})."
+
+
 def _check_nfw_logging_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
-    configs = of_type(args.resources, NFW_LOGGING)
-    for fw in of_type(args.resources, FIREWALL):
-        keys = link_values(fw, "arn", "id")
-        if not keys:
-            continue
-        maybe = False
-        types: set[Any] = set()
-        matched = False
-        for c in configs:
-            target = get(c.props, "firewallArn")
-            if is_unknown(target):
-                maybe = True
-            elif target in keys:
-                matched = True
-                for d in items(get(c.props, "loggingConfiguration", "logDestinationConfigs")):
-                    types.add(UNKNOWN if is_unknown(d) else get(d, "logType"))
-        if maybe or any(is_unknown(t) for t in types):
-            continue
-        missing = [t for t in ("ALERT", "FLOW") if t not in types]
-        if missing:
-            detail = (f"its LoggingConfiguration logs only {show(sorted(map(str, types)))}" if matched
-                      else "no LoggingConfiguration has firewallArn equal to its arn")
-            report(f"{_short(fw)}: {detail}; ALERT and FLOW logs are required (missing "
-                   f"{', '.join(missing)}).", fw.urn)
+    _check_companions(args, report, [FIREWALL], lambda fw: link_values(fw, "arn", "id"),
+                      _Companion((NFW_LOGGING,), "firewallArn", _nfw_logging_gap))
 
 
 nfw_logging_coverage = stack_policy(
@@ -476,7 +501,7 @@ def _check_protect(args: StackValidationArgs, report: ReportViolation) -> None:
         return  # only production stacks must protect stateful resources
     for r in of_type(args.resources, *STATEFUL_TYPES):
         if not (r.opts is not None and r.opts.protect is True):
-            report(f"{_short(r)} has opts.protect {show(r.opts.protect if r.opts else None)}; stateful "
+            report(f"{_short(r)} has opts.protect {PLAIN.show(r.opts.protect if r.opts else None)}; stateful "
                    "resources in prod must be protected.", r.urn)
 
 
@@ -500,25 +525,24 @@ protect_stateful = stack_policy(
 # ------------------------------------------------------------------------------------------------
 
 
+def _is_public_zone(zone: PolicyResource) -> bool:
+    vpcs = get(zone.props, "vpcs")
+    return not is_unknown(vpcs) and not items(vpcs)  # no vpcs: public (unknown: maybe private)
+
+
+def _no_query_log(zone: PolicyResource, zone_id: str) -> str:
+    return f"public {_short(zone)} (zoneId {zone_id!r}) has no QueryLog whose zoneId equals it."
+
+
+def _no_dnssec(zone: PolicyResource, zone_id: str) -> str:
+    return (f"public {_short(zone)} (zoneId {zone_id!r}) has no HostedZoneDnsSec whose hostedZoneId "
+            "equals it.")
+
+
 def _check_route53(args: StackValidationArgs, report: ReportViolation) -> None:
-    query_logs = of_type(args.resources, QUERY_LOG)
-    dnssec = of_type(args.resources, DNSSEC)
-    for zone in of_type(args.resources, ZONE):
-        vpcs = get(zone.props, "vpcs")
-        if is_unknown(vpcs) or items(vpcs):
-            continue  # private zone (or unknown)
-        keys = link_values(zone, "zoneId", "id")
-        if not keys:
-            continue
-        zone_id = sorted(keys)[0]
-        found, maybe = linked(query_logs, "zoneId", keys)
-        if not found and not maybe:
-            report(f"public {_short(zone)} (zoneId {zone_id!r}) has no QueryLog whose zoneId equals it.",
-                   zone.urn)
-        found, maybe = linked(dnssec, "hostedZoneId", keys)
-        if not found and not maybe:
-            report(f"public {_short(zone)} (zoneId {zone_id!r}) has no HostedZoneDnsSec whose hostedZoneId "
-                   "equals it.", zone.urn)
+    _check_companions(args, report, [ZONE], lambda zone: link_values(zone, "zoneId", "id"),
+                      _needs_one([QUERY_LOG], "zoneId", _no_query_log, when=_is_public_zone),
+                      _needs_one([DNSSEC], "hostedZoneId", _no_dnssec, when=_is_public_zone))
 
 
 route53_zone_logging = stack_policy(
@@ -558,7 +582,7 @@ def _check_securityhub(args: StackValidationArgs, report: ReportViolation) -> No
         missing = [std for std in REQUIRED_STANDARDS
                    if not any(isinstance(a, str) and std in a.lower() for a in arns)]
         if missing:
-            report(f"{_short(account)} has standards subscriptions with standardsArn {show(arns)}; "
+            report(f"{_short(account)} has standards subscriptions with standardsArn {PLAIN.show(arns)}; "
                    f"missing {', '.join(missing)}.", account.urn)
 
 

@@ -6,21 +6,18 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from ._base import as_list, first, known, resource_policy
-from ._checks import (
-    MISSING,
+from ._base import resource_policy
+from ._props import (
+    TICKED,
     UNKNOWN,
-    PolicyDocumentError,
     condition_values,
-    fmt,
+    first,
+    get,
     is_aws_managed_key,
     is_set,
-    lookup,
-    policy_document,
+    is_unknown,
+    items,
     principal_is_everyone,
-    require_equal,
-    require_set,
-    require_true,
     statements,
 )
 
@@ -43,12 +40,12 @@ KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 
 def _first_present(props: Any, *keys: str) -> tuple[str | None, Any]:
-    """The first of `keys` that is present in props, with its value (MISSING/UNKNOWN aware)."""
+    """The first of `keys` that is present in props, with its value (UNKNOWN aware); (None, None) if none is."""
     for key in keys:
-        v = lookup(props, key)
-        if v is not MISSING:
+        v = get(props, key)
+        if v is not None:
             return key, v
-    return None, MISSING
+    return None, None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -58,7 +55,7 @@ def _first_present(props: Any, *keys: str) -> tuple[str | None, Any]:
 
 def _check_pab(args: ResourceValidationArgs, report: ReportViolation) -> None:
     for flag in PAB_FLAGS:
-        require_true(report, args.props, flag, default=False)
+        TICKED.require_true(report, args.props, flag, default=False)
 
 
 s3_pab = resource_policy(
@@ -93,37 +90,37 @@ s3_account_pab = resource_policy(
 
 
 def _check_sse_rule(rule: Any, where: str, report: ReportViolation) -> None:
-    default = lookup(rule, "applyServerSideEncryptionByDefault")
+    default = get(rule, "applyServerSideEncryptionByDefault")
     if default is UNKNOWN:
         return
-    if default is MISSING:
+    if default is None:
         report(f"`{where}.applyServerSideEncryptionByDefault` is not set; set `sse_algorithm` to "
                f"\"aws:kms\" with a customer-managed `kms_master_key_id`", None)
         return
-    algorithm = lookup(default, "sseAlgorithm")
+    algorithm = get(default, "sseAlgorithm")
     if algorithm is UNKNOWN:
         return
     if algorithm not in KMS_ALGORITHMS:
-        report(f"`{where}.applyServerSideEncryptionByDefault.sseAlgorithm` is {fmt(algorithm)}; "
+        report(f"`{where}.applyServerSideEncryptionByDefault.sseAlgorithm` is {TICKED.show(algorithm)}; "
                f"it must be \"aws:kms\" or \"aws:kms:dsse\"", None)
         return
     key_path = f"{where}.applyServerSideEncryptionByDefault.kmsMasterKeyId"
     if not is_set(default, "kmsMasterKeyId"):
         report(f"`{key_path}` is not set, so the AWS-managed aws/s3 key is used; "
                f"it must name a customer-managed KMS key", None)
-    elif is_aws_managed_key(lookup(default, "kmsMasterKeyId")):
-        report(f"`{key_path}` is {fmt(lookup(default, 'kmsMasterKeyId'))}, an AWS-managed key; "
+    elif is_aws_managed_key(get(default, "kmsMasterKeyId")):
+        report(f"`{key_path}` is {TICKED.show(get(default, 'kmsMasterKeyId'))}, an AWS-managed key; "
                f"it must name a customer-managed KMS key", None)
     if algorithm == "aws:kms":  # S3 Bucket Keys do not apply to DSSE-KMS
-        bucket_key = lookup(rule, "bucketKeyEnabled")
+        bucket_key = get(rule, "bucketKeyEnabled")
         if bucket_key is not UNKNOWN and bucket_key is not True:
-            report(f"`{where}.bucketKeyEnabled` is {fmt(bucket_key)}; it must be true", None)
+            report(f"`{where}.bucketKeyEnabled` is {TICKED.show(bucket_key)}; it must be true", None)
 
 
 def _check_sse_rules(rules_value: Any, where: str, report: ReportViolation) -> None:
-    if rules_value is UNKNOWN:
+    rules = items(rules_value)
+    if any(is_unknown(r) for r in rules):
         return
-    rules = as_list(rules_value) if rules_value is not MISSING else []
     if not rules:
         report(f"`{where}` is empty; add a rule with `sse_algorithm=\"aws:kms\"`", None)
         return
@@ -134,7 +131,7 @@ def _check_sse_rules(rules_value: Any, where: str, report: ReportViolation) -> N
 def _check_sse(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     if args.resource_type in (SSE, SSE_V2):
-        _check_sse_rules(lookup(props, "rules"), "rules", report)
+        _check_sse_rules(get(props, "rules"), "rules", report)
         return
     # Bucket / BucketV2: only the deprecated inline block, when it is used at all.
     key, block = _first_present(props, "serverSideEncryptionConfiguration",
@@ -165,7 +162,7 @@ s3_sse_kms = resource_policy(
 
 
 def _covers_all_s3(actions: Any) -> bool:
-    return any(a in ("*", "s3:*") for a in as_list(actions))
+    return any(a in ("*", "s3:*") for a in items(actions))
 
 
 def _denies_insecure_transport(statement: dict[str, Any]) -> bool:
@@ -178,16 +175,11 @@ def _denies_insecure_transport(statement: dict[str, Any]) -> bool:
 
 
 def _check_tls_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    raw = lookup(args.props, "policy")
-    if raw is UNKNOWN:
-        return
-    if raw is MISSING:
+    if get(args.props, "policy") is None:
         report("`policy` is not set; it must deny s3:* when aws:SecureTransport is \"false\"", None)
         return
-    try:
-        doc = policy_document(raw)
-    except PolicyDocumentError as exc:
-        report(f"`policy` could not be read: {exc}", None)
+    doc = TICKED.policy_document(report, args.props, "policy")
+    if doc is None:
         return
     if not any(_denies_insecure_transport(s) for s in statements(doc)):
         report("`policy` has no statement with Effect \"Deny\", Principal \"*\", Action \"s3:*\" and "
@@ -217,15 +209,15 @@ def _check_versioning_logging(args: ResourceValidationArgs, report: ReportViolat
     props = args.props
     t = args.resource_type
     if t in (VERSIONING, VERSIONING_V2):
-        require_equal(report, props, "versioningConfiguration", "status", expected="Enabled")
+        TICKED.require_equal(report, props, "versioningConfiguration", "status", expected="Enabled")
     elif t in (LOGGING, LOGGING_V2):
-        require_set(report, props, "targetBucket", why="; server access logs must go to the log bucket")
+        TICKED.require_set(report, props, "targetBucket", why="; server access logs must go to the log bucket")
     else:
         vkey, versioning = _first_present(props, "versioning", "versionings")
         if vkey is not None and versioning is not UNKNOWN:
-            enabled = lookup(versioning, "enabled")
+            enabled = get(versioning, "enabled")
             if enabled is not UNKNOWN and enabled is not True:
-                report(f"`{vkey}.enabled` is {fmt(enabled)}; it must be true", None)
+                report(f"`{vkey}.enabled` is {TICKED.show(enabled)}; it must be true", None)
         lkey, logging = _first_present(props, "logging", "loggings")
         if lkey is not None and logging is not UNKNOWN and not is_set(logging, "targetBucket"):
             report(f"`{lkey}.targetBucket` is not set; server access logs must go to the log bucket", None)
@@ -250,11 +242,11 @@ s3_versioning_logging = resource_policy(
 
 def _is_audit_bucket(props: Any) -> bool:
     for key in ("tags", "tagsAll"):
-        tags = known(props, key, default={})
+        tags = get(props, key)
         if not hasattr(tags, "keys"):
             continue
-        classification = known(tags, "DataClassification")
-        audit_flag = known(tags, "lz:audit")
+        classification = get(tags, "DataClassification")
+        audit_flag = get(tags, "lz:audit")
         if (isinstance(classification, str) and classification.lower() == "audit") or (
                 isinstance(audit_flag, str) and audit_flag.lower() == "true") or audit_flag is True:
             return True
@@ -264,16 +256,16 @@ def _is_audit_bucket(props: Any) -> bool:
 def _check_ownership_lock(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     if args.resource_type == OWNERSHIP:
-        require_equal(report, props, "rule", "objectOwnership", expected="BucketOwnerEnforced",
-                      why="; ACLs must be disabled")
+        TICKED.require_equal(report, props, "rule", "objectOwnership", expected="BucketOwnerEnforced",
+                             why="; ACLs must be disabled")
         return
     if not _is_audit_bucket(props):
         return
-    lock = lookup(props, "objectLockEnabled")
-    legacy = lookup(props, "objectLockConfiguration", "objectLockEnabled")
+    lock = get(props, "objectLockEnabled")
+    legacy = get(props, "objectLockConfiguration", "objectLockEnabled")
     if UNKNOWN in (lock, legacy) or lock is True or legacy == "Enabled":
         return
-    report(f"audit bucket: `objectLockEnabled` is {fmt(lock)}; it must be true so audit records "
+    report(f"audit bucket: `objectLockEnabled` is {TICKED.show(lock)}; it must be true so audit records "
            "cannot be deleted or overwritten", None)
 
 
