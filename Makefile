@@ -8,7 +8,7 @@ ARGS   ?=
 
 .PHONY: preview test lint typecheck unit bench policies-doc clean
 
-$(BIN)/lz: requirements.txt requirements-dev.txt pyproject.toml
+$(BIN)/lz: requirements.txt requirements-dev.txt services/requirements.txt services/requirements-test.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt

@@ -1,0 +1,136 @@
+"""FAPI and OBIE request rules that hold for every endpoint, applied once as ASGI middleware.
+
+- `x-fapi-interaction-id` is echoed, or generated, on every response, errors included.
+- `x-fapi-auth-date` must be an RFC 7231 HTTP-date, `x-fapi-customer-ip-address` an IP address.
+- A body that is not `application/json` is answered 415, an `Accept` that excludes JSON 406.
+
+Errors leave as `OBErrorResponse1` bodies, like every other error of the services.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+INTERACTION_ID_HEADER = "x-fapi-interaction-id"
+AUTH_DATE_HEADER = "x-fapi-auth-date"
+CUSTOMER_IP_HEADER = "x-fapi-customer-ip-address"
+_STATE_KEY = "fapi_interaction_id"
+
+_DAYS = "Mon|Tue|Wed|Thu|Fri|Sat|Sun"
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+#: The spec's pattern for `x-fapi-auth-date` (an RFC 7231 IMF-fixdate).
+AUTH_DATE_PATTERN = re.compile(rf"^({_DAYS}), \d{{2}} ({_MONTHS}) \d{{4}} \d{{2}}:\d{{2}}:\d{{2}} (GMT|UTC)$")
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def interaction_id_of(request: Request) -> str | None:
+    """The interaction id this request is answered with (set by :class:`FapiMiddleware`)."""
+    value = request.scope.get("state", {}).get(_STATE_KEY)
+    return value if isinstance(value, str) else None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _media_type(value: str) -> str:
+    return value.split(";", 1)[0].strip().lower()
+
+
+def accepts(accept: str | None, media_type: str) -> bool:
+    """Whether an `Accept` header admits `media_type` (absent or empty admits everything)."""
+    if not accept or not accept.strip():
+        return True
+    kind = media_type.split("/", 1)[0]
+    for item in accept.split(","):
+        parts = [p.strip() for p in item.split(";")]
+        candidate = parts[0].lower()
+        if any(p.replace(" ", "").lower() in {"q=0", "q=0.0", "q=0.00", "q=0.000"} for p in parts[1:]):
+            continue
+        if candidate in {"*/*", f"{kind}/*", media_type}:
+            return True
+    return False
+
+
+class FapiMiddleware:
+    """Pure ASGI middleware (so streaming and background work stay untouched)."""
+
+    def __init__(self, app: ASGIApp, body_media_types: Iterable[str] = ("application/json",),
+                 response_media_types: Iterable[str] = ("application/json",),
+                 exempt_paths: Iterable[str] = ("/health",)) -> None:
+        self.app = app
+        self.body_media_types = frozenset(m.lower() for m in body_media_types)
+        self.response_media_types = tuple(m.lower() for m in response_media_types)
+        self.exempt_paths = tuple(exempt_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        presented = headers.get(INTERACTION_ID_HEADER)
+        interaction_id = presented if presented and _is_uuid(presented) else str(uuid.uuid4())
+        scope.setdefault("state", {})[_STATE_KEY] = interaction_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = [(k, v) for k, v in message.get("headers", []) if k.lower() != INTERACTION_ID_HEADER.encode()]
+                raw.append((INTERACTION_ID_HEADER.encode(), interaction_id.encode()))
+                message["headers"] = raw
+            await send(message)
+
+        problem = None if scope.get("path", "").startswith(self.exempt_paths) else self._check(scope, headers, presented)
+        if problem is not None:
+            status, code, message, path = problem
+            await _send_error(send_with_id, status, code, message, path, interaction_id)
+            return
+        await self.app(scope, receive, send_with_id)
+
+    def _check(self, scope: Scope, headers: dict[str, str], presented: str | None) -> tuple[int, str, str, str] | None:
+        if presented is not None and not _is_uuid(presented):
+            return 400, "UK.OBIE.Header.Invalid", "x-fapi-interaction-id must be an RFC 4122 UUID", INTERACTION_ID_HEADER
+        auth_date = headers.get(AUTH_DATE_HEADER)
+        if auth_date is not None and not AUTH_DATE_PATTERN.match(auth_date):
+            return (400, "UK.OBIE.Header.Invalid",
+                    "x-fapi-auth-date must be an RFC 7231 HTTP-date such as 'Sun, 10 Sep 2017 19:43:31 UTC'",
+                    AUTH_DATE_HEADER)
+        customer_ip = headers.get(CUSTOMER_IP_HEADER)
+        if customer_ip is not None:
+            try:
+                ipaddress.ip_address(customer_ip.strip())
+            except ValueError:
+                return 400, "UK.OBIE.Header.Invalid", "x-fapi-customer-ip-address must be an IPv4 or IPv6 address", \
+                    CUSTOMER_IP_HEADER
+        if not any(accepts(headers.get("accept"), m) for m in self.response_media_types):
+            return 406, "UK.OBIE.Header.Invalid", \
+                f"Accept must admit {' or '.join(self.response_media_types)}", "Accept"
+        if scope.get("method", "GET").upper() in _BODY_METHODS:
+            content_type = headers.get("content-type")
+            has_body = content_type is not None or headers.get("content-length", "0") not in {"", "0"}
+            if has_body and (content_type is None or _media_type(content_type) not in self.body_media_types):
+                return 415, "UK.OBIE.Header.Invalid", \
+                    f"Content-Type must be {' or '.join(sorted(self.body_media_types))}", "Content-Type"
+        return None
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, path: str, interaction_id: str) -> None:
+    from .errors import ErrorCode, ErrorDetail, error_body
+
+    body: dict[str, Any] = error_body(status, [ErrorDetail(ErrorCode(code), message, path)], interaction_id)
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
