@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STACK  ?= dev
 ARGS   ?=
 
-.PHONY: preview test lint typecheck unit bench policies-doc clean
+.PHONY: preview test lint typecheck unit bench policies-doc sandbox lambdas clean
 
 $(BIN)/lz: requirements.txt requirements-dev.txt services/requirements.txt services/requirements-test.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ unit: $(BIN)/lz
 
 bench: $(BIN)/lz
 	$(BIN)/python -m lz.bench
+
+# The Open Banking APIs on http://127.0.0.1:8000 (env PORT to change), with synthetic data (services/README.md).
+sandbox: $(BIN)/lz
+	cd services && PORT=$${PORT:-8000} ../$(BIN)/python -m openbanking.sandbox serve
+
+# Lambda archives with their dependencies, for the workload and api accounts: services/dist/<name>.zip
+lambdas: $(BIN)/lz
+	$(BIN)/python services/build_lambdas.py
 
 policies-doc: $(BIN)/lz
 	$(BIN)/python -m openbanking_policies.docs > docs/policies.md

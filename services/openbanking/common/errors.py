@@ -66,7 +66,7 @@ class ErrorDetail:
     def body(self) -> dict[str, str]:
         out = {"ErrorCode": self.code.value, "Message": _clip(self.message, 500)}
         if self.path:
-            out["Path"] = self.path
+            out["Path"] = _clip(self.path, 500)  # OBError1.Path: maxLength 500
         return out
 
 

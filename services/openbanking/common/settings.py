@@ -44,3 +44,7 @@ class ServiceSettings(BaseSettings):
     signing_key_path: str | None = Field(default=None, description="PEM private key for response JWS")
     signing_key_id: str = Field(default="ob-aspsp-signing", description="`kid` of the response signing key")
     page_size: int = Field(default=100, ge=25, le=1000, description="records per page (OBIE: 25-1000)")
+    tpp_jwks_url_template: str | None = Field(
+        default=None, description="a TPP's signing JWKS (request x-jws-signature), '{tpp_id}' is substituted")
+    event_queue_url: str | None = Field(default=None, description="SQS queue of the event-delivery Lambda")
+    sqs_endpoint_url: str | None = Field(default=None, description="a local SQS (moto) endpoint")

@@ -1,0 +1,51 @@
+"""`build_app`: the events service (event subscriptions and aggregated polling, OBIE v3.1.11)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from ..common.app import create_app
+from ..common.callers import resolve_caller
+from ..common.context import Caller
+from ..common.dynamo import table_name
+from ..common.dynamo_items import dynamodb_client
+from ..common.jws import (
+    DetachedJwsSigner,
+    DetachedJwsVerifier,
+    KeyResolver,
+    SignedResponseMiddleware,
+    key_resolver_from_settings,
+    load_signer,
+)
+from ..common.settings import ServiceSettings
+from . import polling, subscriptions
+from .deps import EventServices
+from .store import EventStore, SubscriptionStore
+from .tokens import SetSigner
+
+BASE_PATH = "/open-banking/v3.1"
+
+
+def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request], Caller] | None = None,
+              dynamodb: Any | None = None, key_resolver: KeyResolver | None = None,
+              signer: DetachedJwsSigner | None = None, long_poll_seconds: float = 10.0,
+              clock: Callable[[], float] = time.time) -> FastAPI:
+    client = dynamodb if dynamodb is not None else dynamodb_client(settings)
+    signer = signer or load_signer(settings)
+    events = EventServices(
+        base_url=settings.base_url,
+        subscriptions=SubscriptionStore(client, table_name(settings, "event_subscriptions")),
+        events=EventStore(client, table_name(settings, "events"), clock=clock),
+        verifier=DetachedJwsVerifier(key_resolver or key_resolver_from_settings(settings), clock=clock),
+        set_signer=SetSigner(signer.key, signer.kid, clock=clock),
+        allow_insecure_callbacks=settings.environment == "local",
+        long_poll_seconds=long_poll_seconds)
+    app = create_app("Events (OBIE v3.1.11)", [(BASE_PATH, subscriptions.router), (BASE_PATH, polling.router)],
+                     caller_resolver=resolve_caller(settings, caller_resolver))
+    app.state.events = events
+    app.add_middleware(SignedResponseMiddleware, signer=signer)  # type: ignore[arg-type]
+    return app

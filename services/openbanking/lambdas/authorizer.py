@@ -1,0 +1,158 @@
+"""API Gateway (REST API) REQUEST authorizer for the OBIE APIs behind the mTLS custom domain.
+
+For each request it checks: the client certificate API Gateway passes in `requestContext.identity.clientCert`
+chains to the truststore and is not revoked (OCSP, CRL fallback, cached <= 5 min, fail closed); the bearer access
+token is a valid JWT of the configured issuer (JWKS cached across invocations) bound to that certificate (RFC 8705
+`cnf.x5t#S256`); its scope and consent type fit the route (:mod:`openbanking.security.routes`).
+
+The answer is an IAM policy on the request's `methodArn`: Allow with the context {tppId, clientId, scopes,
+consentId, certThumbprint} that the integration maps into the `x-ob-*` headers, or Deny. The only exception raised
+is the documented `Unauthorized` (HTTP 401) when the credentials are missing altogether. The decision depends on
+the route, so the authorizer's result cache must be off (TTL 0); the revocation and JWKS caches live here instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+import httpx
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerRequestEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from openbanking.security.certificates import Truststore
+from openbanking.security.revocation import RevocationChecker
+from openbanking.security.routes import policy_for
+from openbanking.security.settings import SecuritySettings
+from openbanking.security.tokens import AccessTokenVerifier, JwksCache, MtlsAuthenticator, TokenRejected
+
+logger = Logger(service="ob-authorizer")
+
+
+class Unauthorized(Exception):
+    """API Gateway turns exactly the message 'Unauthorized' into a 401 response."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+def _policy(principal: str, effect: str, method_arn: str, context: dict[str, str]) -> dict[str, Any]:
+    return {
+        "principalId": principal,
+        "policyDocument": {"Version": "2012-10-17",
+                           "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}]},
+        "context": context,
+    }
+
+
+def _bearer_token(event: APIGatewayAuthorizerRequestEvent) -> str | None:
+    value = event.headers.get("authorization") or ""  # powertools' headers are case-insensitive
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _client_certificate(event: APIGatewayAuthorizerRequestEvent) -> str | None:
+    identity = (event.raw_event.get("requestContext") or {}).get("identity") or {}
+    client_cert = identity.get("clientCert") or {}
+    pem = client_cert.get("clientCertPem")
+    return pem if isinstance(pem, str) and pem.strip() else None
+
+
+class Authorizer:
+    """The decision, independent of how the Lambda runtime delivers events (tests build it directly)."""
+
+    def __init__(self, authenticator: MtlsAuthenticator) -> None:
+        self._authenticator = authenticator
+
+    def __call__(self, event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
+        token, certificate = _bearer_token(event), _client_certificate(event)
+        if token is None or certificate is None:
+            logger.info("credentials missing", extra={"token": token is not None, "certificate": certificate is not None})
+            raise Unauthorized()
+        method_arn = event.method_arn
+        try:
+            return self._decide(event, token, certificate, method_arn)
+        except Exception:  # an authorizer that raises answers 500; a bug must deny, never allow or crash
+            logger.exception("authorizer error; denying")
+            return _policy("unknown", "Deny", method_arn, {"reason": "the request could not be authorised"})
+
+    def _decide(self, event: APIGatewayAuthorizerRequestEvent, token: str, certificate: str,
+                method_arn: str) -> dict[str, Any]:
+        method = event.http_method
+        route = policy_for(method, event.path) or policy_for(method, event.resource)
+        if route is None:
+            return self._deny("unknown", method_arn, f"{method} {event.path} is not an exposed OBIE route")
+        try:
+            access = self._authenticator.authenticate(token, certificate)
+        except TokenRejected as exc:
+            return self._deny("unknown", method_arn, str(exc))
+        refusal = route.refusal(access.scopes, access.consent_id)
+        if refusal:
+            return self._deny(access.client_id, method_arn, refusal, tpp_id=access.tpp_id)
+        logger.info("allow", extra={"route": f"{route.method} {route.template}", "tpp_id": access.tpp_id,
+                                    "client_id": access.client_id, "consent_id": access.consent_id})
+        return _policy(access.client_id, "Allow", method_arn, {
+            "tppId": access.tpp_id,
+            "clientId": access.client_id,
+            "scopes": " ".join(sorted(access.scopes)),
+            "consentId": access.consent_id or "",
+            "certThumbprint": access.certificate_thumbprint,
+        })
+
+    @staticmethod
+    def _deny(principal: str, method_arn: str, reason: str, **log_keys: str) -> dict[str, Any]:
+        logger.warning("deny", extra={"reason": reason, **log_keys})
+        return _policy(principal, "Deny", method_arn, {"reason": reason})
+
+
+def load_truststore(location: str, region: str) -> Truststore:
+    """The CA bundle from a file (packaged with the function) or from S3 (the API Gateway truststore object)."""
+    if location.startswith("s3://"):
+        parsed = urlparse(location)
+        body = boto3.client("s3", region_name=region).get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
+        return Truststore.from_pem(body["Body"].read())
+    with open(location, "rb") as handle:
+        return Truststore.from_pem(handle.read())
+
+
+def build_authorizer(settings: SecuritySettings, http: httpx.Client | None = None) -> Authorizer:
+    if not settings.jwks_url:
+        raise ValueError("OB_JWKS_URL must name the IdP's JWKS")
+    if not settings.truststore:
+        raise ValueError("OB_TRUSTSTORE must name the CA bundle (a file path or s3://bucket/key)")
+    client = http or httpx.Client(timeout=settings.revocation_timeout_seconds, follow_redirects=False)
+    keys = JwksCache(settings.jwks_url, client, max_age_seconds=settings.jwks_max_age_seconds,
+                     min_refresh_seconds=settings.jwks_min_refresh_seconds)
+    tokens = AccessTokenVerifier(settings.token_issuer, keys.key, audience=settings.token_audience,
+                                 leeway_seconds=settings.token_leeway_seconds, tpp_id_claim=settings.tpp_id_claim)
+    revocation = RevocationChecker(client, cache_seconds=settings.revocation_cache_seconds,
+                                   require_nonce=settings.ocsp_require_nonce)
+    truststore = load_truststore(settings.truststore, settings.aws_region)
+    return Authorizer(MtlsAuthenticator(tokens, truststore, revocation))
+
+
+_authorizer: Authorizer | None = None
+
+
+def _instance() -> Authorizer:
+    """Built on the first invocation and kept by the warm container, so JWKS and revocation caches carry over."""
+    global _authorizer
+    if _authorizer is None:
+        _authorizer = build_authorizer(SecuritySettings())
+    return _authorizer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@event_source(data_class=APIGatewayAuthorizerRequestEvent)
+def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
+    try:
+        authorizer = _instance()
+    except Exception:  # misconfiguration: fail closed with a Deny rather than a 500
+        logger.exception("authorizer configuration is invalid; denying")
+        return _policy("unknown", "Deny", event.method_arn, {"reason": "the request could not be authorised"})
+    return authorizer(event)

@@ -1,0 +1,110 @@
+"""Schemathesis against the official v3.1.11 events spec (event subscriptions and aggregated polling): no
+5xx, documented statuses and media types, required headers, schema-conformant bodies. Subscription ids
+alternate between generated values and the TPP's real subscription."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from moto import mock_aws
+
+from openbanking.common.dynamo import create_tables, table_name
+from openbanking.common.jws import StaticKeyResolver
+from openbanking.common.settings import ServiceSettings
+from openbanking.events.app import build_app
+from openbanking.events.models import ResourceUpdate
+from openbanking.events.publisher import EventPublisher
+from openbanking.events.store import EventStore, Subscription, SubscriptionStore
+from tests.services.contract.support import CHECKS, CONFIG, SPECS, prepare
+from tests.services.pis.support import Tpp, aspsp_signer, new_rsa_key
+
+schema = schemathesis.openapi.from_path(SPECS / "events-openapi.yaml", config=CONFIG)
+TPP = Tpp("tpp-ev-contract", "client-ev", new_rsa_key("ev-contract-1"))
+RESOURCE_UPDATE = "urn:uk:org:openbanking:events:resource-update"
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[dict[str, Any]]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            patch.setenv(name, "testing")
+        with mock_aws():
+            settings_ = ServiceSettings(environment="test", table_prefix=f"ev-contract-{uuid.uuid4().hex[:8]}-",
+                                        base_url="https://api.bank.example")
+            create_tables(settings_, ["event_subscriptions", "events"])
+            dynamodb = boto3.client("dynamodb", region_name=settings_.aws_region)
+            subscriptions = SubscriptionStore(dynamodb, table_name(settings_, "event_subscriptions"))
+            events = EventStore(dynamodb, table_name(settings_, "events"))
+            app = build_app(settings_, dynamodb=dynamodb, key_resolver=StaticKeyResolver({TPP.tpp_id: [TPP.key]}),
+                            signer=aspsp_signer(), long_poll_seconds=0.2)
+            yield {"app": app, "client": TestClient(app), "subscriptions": subscriptions,
+                   "publisher": EventPublisher(subscriptions, events, issuer=settings_.base_url)}
+
+
+def _ensure_subscription(world: dict[str, Any]) -> str:
+    """Generated DELETEs may remove it; put one back so PUT and polling reach their success paths."""
+    subscriptions: SubscriptionStore = world["subscriptions"]
+    current = subscriptions.of_tpp(TPP.tpp_id)
+    if current is None:
+        current = Subscription("esub-contract", TPP.tpp_id, "3.1")
+        subscriptions.create(current)
+    link = "https://api.bank.example/open-banking/v3.1/pisp/domestic-payments/pdp-1"
+    world["publisher"].publish(TPP.tpp_id, RESOURCE_UPDATE, ResourceUpdate.of("pdp-1", "domestic-payment", link))
+    return current.subscription_id
+
+
+_real_ids = itertools.cycle([True, False])
+
+
+@schema.parametrize()
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+def test_events_conform_to_the_official_spec(case: schemathesis.Case, world: dict[str, Any]) -> None:
+    subscription_id = _ensure_subscription(world)
+    if case.path_parameters and next(_real_ids):
+        case.path_parameters = {**case.path_parameters, "EventSubscriptionId": subscription_id}
+        data = case.body.get("Data") if isinstance(case.body, dict) else None
+        if isinstance(data, dict):
+            data["EventSubscriptionId"] = subscription_id
+    headers = prepare(case, TPP, scopes="accounts payments")
+    case.call_and_validate(app=world["app"], headers=headers, checks=CHECKS)
+
+
+def test_the_happy_paths_conform_to_the_official_spec(world: dict[str, Any]) -> None:
+    client: TestClient = world["client"]
+    subscription_id = _ensure_subscription(world)
+
+    def check(operation_id: str, response: Any, **path_parameters: str) -> None:
+        assert response.status_code < 300, response.text
+        case = schema.find_operation_by_id(operation_id).Case(path_parameters=path_parameters)
+        case.validate_response(response, checks=CHECKS)
+
+    def signed(document: dict[str, Any]) -> dict[str, Any]:
+        post = TPP.signed_post(document, scopes="payments")
+        post["headers"].pop("x-idempotency-key")
+        return post
+
+    check("GetEventSubscriptions", client.get("/open-banking/v3.1/event-subscriptions",
+                                              headers=TPP.caller_headers("payments")))
+    change = {"Data": {"EventSubscriptionId": subscription_id, "Version": "3.1",
+                       "CallbackUrl": "https://tpp.example/cb", "EventTypes": [RESOURCE_UPDATE]}}
+    check("ChangeEventSubscriptionsEventSubscriptionId", client.put(
+        f"/open-banking/v3.1/event-subscriptions/{subscription_id}", **signed(change)),
+        EventSubscriptionId=subscription_id)
+    polled = client.post("/open-banking/v3.1/events", json={"returnImmediately": True},
+                         headers=TPP.caller_headers("payments"))
+    check("CreateEvents", polled)
+    assert polled.json()["sets"], "the published event is handed out"
+    check("DeleteEventSubscriptionsEventSubscriptionId", client.delete(
+        f"/open-banking/v3.1/event-subscriptions/{subscription_id}", headers=TPP.caller_headers("payments")),
+        EventSubscriptionId=subscription_id)
+    check("CreateEventSubscriptions", client.post("/open-banking/v3.1/event-subscriptions",
+                                                  **signed({"Data": {"Version": "3.1"}})))
