@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.account_baseline import AccountBaseline, AccountBaselineArgs
+from components.config_recorder import ConfigDelivery
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class AccountContext:
     environment: str
     provider: aws.Provider
     protect: bool
+    #: The organization's Config bucket and key; None only before the log archive exists.
+    config_delivery: ConfigDelivery | None = None
 
     @property
     def name_prefix(self) -> str:
@@ -42,7 +45,8 @@ class Account(pulumi.ComponentResource):
         self.baseline = AccountBaseline(
             f"{name}-baseline",
             AccountBaselineArgs(account_id=ctx.account_id, region=ctx.region,
-                                name_prefix=ctx.name_prefix, protect=ctx.protect),
+                                name_prefix=ctx.name_prefix, protect=ctx.protect,
+                                config_delivery=ctx.config_delivery),
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -1,19 +1,66 @@
-"""The log archive account: the organization's tamper-resistant log store [16].
+"""The log archive account: the organization's tamper-resistant log store and its analytics [16].
 
-The bucket and its key admit log delivery only from the organization's own accounts
-(`aws:SourceOrgID`), so workload stacks can point trails, flow logs and WAF logs at it.
+One bucket per log type (trail, Config, VPC flow logs, WAF, API/load-balancer access logs), each
+SSE-KMS with the log archive key, versioned, Object Lock in compliance mode and admitting delivery only
+from the organization's own accounts (`aws:SourceOrgID`); their S3 server access logs go to a sixth
+bucket. OpenSearch Ingestion pipelines index every new object into an OpenSearch domain inside a small
+isolated VPC.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 
-from components.kms_key import KmsKey, KmsKeyArgs
-from components.log_bucket import LogBucket, LogBucketArgs
+from components.config_recorder import ConfigDelivery
+from components.isolated_vpc import IsolatedVpc, IsolatedVpcArgs
+from components.kms_key import KeyGrant, KmsKey, KmsKeyArgs
+from components.log_bucket import Lifecycle, LogBucket, LogBucketArgs
+from components.log_ingestion import LogIngestion, LogIngestionArgs, LogSource, ingestion_role
+from components.opensearch_domain import OpenSearchDomain, OpenSearchDomainArgs
 
 from .base import Account, AccountContext
 
 LOG_DELIVERY_SERVICES = ("cloudtrail.amazonaws.com", "config.amazonaws.com", "delivery.logs.amazonaws.com")
+
+#: Bucket key -> (the service that delivers into it, how the ingestion pipeline decodes it, index).
+LOG_BUCKETS: dict[str, tuple[str, dict, str]] = {
+    "trail": ("cloudtrail.amazonaws.com", {"json": {}}, "cloudtrail-%{yyyy.MM.dd}"),
+    "config": ("config.amazonaws.com", {"json": {}}, "config-%{yyyy.MM.dd}"),
+    "flow-logs": ("delivery.logs.amazonaws.com", {"csv": {"delimiter": " ", "detect_header": True}},
+                  "vpc-flow-logs-%{yyyy.MM.dd}"),
+    "waf": ("delivery.logs.amazonaws.com", {"ndjson": {}}, "waf-%{yyyy.MM.dd}"),
+    "access-logs": ("delivery.logs.amazonaws.com", {"newline": {}}, "access-logs-%{yyyy.MM.dd}"),
+}
+
+
+@dataclass(frozen=True)
+class OpenSearchSizing:
+    engine_version: str
+    instance_type: str
+    instance_count: int
+    volume_size_gb: int
+    availability_zones: int
+    dedicated_master_type: str | None
+    dedicated_master_count: int
+    vpc_cidr: str
+
+
+@dataclass(frozen=True)
+class LogArchiveArgs:
+    organization_id: str
+    object_lock_days: int
+    lifecycle: Lifecycle
+    #: Retention of the account's CloudWatch log groups (OpenSearch audit, pipelines).
+    log_retention_days: int
+    opensearch: OpenSearchSizing
+
+
+def bucket_name(prefix: str, key: str, account_id: str, region: str) -> str:
+    """Physical bucket names; WAF only delivers to buckets named `aws-waf-logs-*`."""
+    base = f"{prefix}-{key}-{account_id}-{region}"
+    return f"aws-waf-logs-{prefix}-{account_id}-{region}" if key == "waf" else base
 
 
 class LogArchiveAccount(Account):
@@ -22,11 +69,14 @@ class LogArchiveAccount(Account):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     key_arn: pulumi.Output[str]
+    bucket_arns: dict[str, pulumi.Output[str]]
+    bucket_names: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, ctx: AccountContext, organization_id: str, retention_days: int,
+    def __init__(self, name: str, ctx: AccountContext, args: LogArchiveArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, ctx, opts)
-        org_condition = {"StringEquals": {"aws:SourceOrgID": organization_id}}
+        org_condition = {"StringEquals": {"aws:SourceOrgID": args.organization_id}}
+        own_account = {"StringEquals": {"aws:SourceAccount": ctx.account_id}}
         self.key = KmsKey(
             f"{name}-log-key",
             KmsKeyArgs(
@@ -35,24 +85,114 @@ class LogArchiveAccount(Account):
                 alias=f"{ctx.name_prefix}/logs",
                 service_principals=[*LOG_DELIVERY_SERVICES, f"logs.{ctx.region}.amazonaws.com"],
                 service_condition=org_condition,
+                grants=[KeyGrant("ServerAccessLogsEncrypt", ["logging.s3.amazonaws.com"], own_account)],
                 protect=ctx.protect,
             ),
             opts=self.child,
         )
-        self.bucket = LogBucket(
-            f"{name}-log-bucket",
+        self.access_log_bucket = LogBucket(
+            f"{name}-s3-access",
             LogBucketArgs(
-                bucket_name=f"{ctx.name_prefix}-{ctx.account_id}-{ctx.region}",
+                bucket_name=bucket_name(ctx.name_prefix, "s3-access", ctx.account_id, ctx.region),
                 kms_key_arn=self.key.arn,
-                retention_days=retention_days,
-                delivery_services=LOG_DELIVERY_SERVICES,
-                delivery_condition=org_condition,
+                retention_days=args.object_lock_days,
+                lock_mode="COMPLIANCE",
+                delivery_services=["logging.s3.amazonaws.com"],
+                delivery_condition=own_account,
+                default_retention=False,
+                lifecycle=args.lifecycle,
                 protect=ctx.protect,
             ),
             opts=self.child,
         )
-        self.bucket_name = self.bucket.bucket_name
-        self.bucket_arn = self.bucket.arn
+        self.buckets: dict[str, LogBucket] = {
+            key: LogBucket(
+                f"{name}-{key}",
+                LogBucketArgs(
+                    bucket_name=bucket_name(ctx.name_prefix, key, ctx.account_id, ctx.region),
+                    kms_key_arn=self.key.arn,
+                    retention_days=args.object_lock_days,
+                    lock_mode="COMPLIANCE",
+                    delivery_services=[service],
+                    delivery_condition=org_condition,
+                    lifecycle=args.lifecycle,
+                    access_log_bucket=self.access_log_bucket.bucket_name,
+                    protect=ctx.protect,
+                ),
+                opts=self.child,
+            ) for key, (service, _, _) in LOG_BUCKETS.items()
+        }
+        self.bucket_arns = {key: b.arn for key, b in self.buckets.items()}
+        self.bucket_names = {key: b.bucket_name for key, b in self.buckets.items()}
+        self.config_delivery = ConfigDelivery(bucket_name=self.bucket_names["config"], kms_key_arn=self.key.arn)
+        self.baseline.record_configuration(self.config_delivery)
+
+        self.analytics_key = KmsKey(
+            f"{name}-analytics-key",
+            KmsKeyArgs(
+                description=f"{ctx.name_prefix}: encrypts log analytics (OpenSearch, ingestion queues and buffers)",
+                account_id=ctx.account_id,
+                alias=f"{ctx.name_prefix}/log-analytics",
+                service_principals=[f"logs.{ctx.region}.amazonaws.com", "s3.amazonaws.com"],
+                service_condition=own_account,
+                protect=ctx.protect,
+            ),
+            opts=self.child,
+        )
+        sizing = args.opensearch
+        self.vpc = IsolatedVpc(
+            f"{name}-analytics-vpc",
+            IsolatedVpcArgs(cidr=sizing.vpc_cidr, region=ctx.region, availability_zones=sizing.availability_zones,
+                            name_prefix=f"{ctx.name_prefix}-analytics", flow_log_bucket_arn=self.bucket_arns["flow-logs"]),
+            opts=self.child,
+        )
+        role = ingestion_role(f"{name}-ingestion-role", f"{ctx.name_prefix}-log-ingestion", ctx.account_id, self.child)
+        self.opensearch = OpenSearchDomain(
+            f"{name}-opensearch",
+            OpenSearchDomainArgs(
+                domain_name=f"{ctx.environment}-logs"[:28],
+                account_id=ctx.account_id,
+                region=ctx.region,
+                engine_version=sizing.engine_version,
+                instance_type=sizing.instance_type,
+                instance_count=sizing.instance_count,
+                volume_size_gb=sizing.volume_size_gb,
+                availability_zones=sizing.availability_zones,
+                dedicated_master_type=sizing.dedicated_master_type,
+                dedicated_master_count=sizing.dedicated_master_count,
+                vpc_id=self.vpc.vpc_id,
+                vpc_cidr=sizing.vpc_cidr,
+                subnet_ids=self.vpc.subnet_ids,
+                kms_key_arn=self.analytics_key.arn,
+                log_retention_days=args.log_retention_days,
+                writer_role_arns=[role.arn],
+                protect=ctx.protect,
+            ),
+            opts=self.child,
+        )
+        self.ingestion = LogIngestion(
+            f"{name}-ingestion",
+            LogIngestionArgs(
+                account_id=ctx.account_id,
+                region=ctx.region,
+                sources=[LogSource(key=key, bucket_name=self.bucket_names[key], bucket_arn=self.bucket_arns[key],
+                                   codec=codec, index=index)
+                         for key, (_, codec, index) in LOG_BUCKETS.items()],
+                domain_arn=self.opensearch.arn,
+                domain_endpoint=self.opensearch.endpoint,
+                role=role,
+                subnet_ids=self.vpc.subnet_ids,
+                vpc_id=self.vpc.vpc_id,
+                vpc_cidr=sizing.vpc_cidr,
+                kms_key_arn=self.analytics_key.arn,
+                log_kms_key_arn=self.key.arn,
+                log_retention_days=args.log_retention_days,
+            ),
+            opts=self.child,
+        )
+        # Flow logs are the bucket every VPC of every stack delivers to (the historical "log archive bucket").
+        self.bucket_name = self.bucket_names["flow-logs"]
+        self.bucket_arn = self.bucket_arns["flow-logs"]
         self.key_arn = self.key.arn
-        self.register_outputs({"bucketName": self.bucket_name, "bucketArn": self.bucket_arn,
-                               "keyArn": self.key_arn})
+        self.register_outputs({"bucketArns": self.bucket_arns, "keyArn": self.key_arn,
+                               "openSearchEndpoint": self.opensearch.endpoint})

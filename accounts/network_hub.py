@@ -1,10 +1,192 @@
 """The network hub account: Transit Gateway shared by RAM, Direct Connect and VPN, egress VPC with the
-Squid proxy, Network Firewall [2][3][4]."""
+Network Firewall and the Squid proxy fleet, Route 53 Resolver endpoints [2][3][4].
+
+Built before the spoke accounts: it hands each spoke what its VPC needs (:meth:`spoke_vpc_args`), then
+accepts, associates and routes the spoke's attachment (:meth:`connect_spoke`) with this account's
+provider.
+"""
 
 from __future__ import annotations
 
-from .base import Account
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.dns_resolver import DnsResolver, DnsResolverArgs
+from components.egress_proxy import EgressProxy, EgressProxyArgs
+from components.egress_vpc import EgressVpc, EgressVpcArgs
+from components.hybrid_connectivity import (
+    CustomerGatewaySpec,
+    DirectConnectSpec,
+    HybridConnectivity,
+    HybridConnectivityArgs,
+)
+from components.kms_key import KmsKey, KmsKeyArgs
+from components.spoke_vpc import HubLink, SpokeVpc, SpokeVpcArgs
+from components.transit_gateway import Attachment, Segment, TransitGatewayHub, TransitGatewayHubArgs
+
+from .base import Account, AccountContext
+
+
+@dataclass(frozen=True)
+class SpokePlan:
+    """One spoke VPC of the environment: whose it is, its segment and its CIDR."""
+
+    label: str
+    account_id: str
+    segment: Segment
+    cidr: str
+
+
+@dataclass(frozen=True)
+class ProxySizing:
+    instance_type: str
+    min_size: int
+    max_size: int
+
+
+@dataclass(frozen=True)
+class NetworkHubArgs:
+    domain: str
+    az_count: int
+    egress_vpc_cidr: str
+    nat_per_az: bool
+    transit_gateway_asn: int
+    spokes: Sequence[SpokePlan]
+    on_premises_cidrs: Sequence[str]
+    allowed_domains: Sequence[str]
+    proxy: ProxySizing
+    #: Where VPC flow logs and Network Firewall logs go, and where load balancer access logs go.
+    flow_logs_bucket_arn: pulumi.Input[str]
+    access_logs_bucket_arn: pulumi.Input[str]
+    log_retention_days: int
+    direct_connect: DirectConnectSpec | None = None
+    customer_gateways: Sequence[CustomerGatewaySpec] = ()
+    dns_domains: Sequence[str] = ()
+    dns_resolver_ips: Sequence[str] = field(default_factory=tuple)
+
+
+def bucket_name_of(arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`arn:aws:s3:::name` -> `name` (services that log to S3 by bucket name)."""
+    return pulumi.Output.from_input(arn).apply(lambda a: a.split(":::", 1)[1])
+
+
+def first_zone_ids(ids: Sequence[str], count: int) -> list[str]:
+    """The first `count` zone IDs in sorted order: the same physical AZs in every account (AZ *names*
+    map to different zones per account)."""
+    chosen = sorted(ids)[:count]
+    if len(chosen) < count:
+        raise ValueError(f"network.availabilityZones is {count} but the region offers only {len(chosen)} "
+                         f"availability zones ({', '.join(chosen)})")
+    return chosen
 
 
 class NetworkHubAccount(Account):
     TYPE = "openbanking:account:NetworkHub"
+
+    hub: TransitGatewayHub
+    egress: EgressVpc
+    proxy: EgressProxy
+    hybrid: HybridConnectivity | None
+    dns: DnsResolver | None
+
+    def __init__(self, name: str, ctx: AccountContext, args: NetworkHubArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, ctx, opts)
+        self.args = args
+        prefix = ctx.name_prefix
+        zones = aws.get_availability_zones_output(
+            state="available",
+            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=ctx.provider))
+        self.zone_ids = zones.zone_ids.apply(lambda ids: first_zone_ids(ids, args.az_count))
+        hybrid = args.direct_connect is not None or bool(args.customer_gateways)
+        wanted: list[Segment] = [*(s.segment for s in args.spokes), Segment.EGRESS,
+                                 *([Segment.ONPREM] if hybrid else [])]
+        segments = list(dict.fromkeys(wanted))
+        self.hub = TransitGatewayHub(f"{name}-tgw", TransitGatewayHubArgs(
+            name_prefix=prefix, amazon_side_asn=args.transit_gateway_asn, segments=segments,
+            share_with={s.account_id: s.label for s in args.spokes}, on_premises_cidrs=args.on_premises_cidrs,
+        ), opts=self.child)
+
+        firewall_key = KmsKey(f"{name}-firewall-key", KmsKeyArgs(
+            description=f"{prefix}: encrypts the Network Firewall, its policy and rule groups",
+            account_id=ctx.account_id, alias=f"{prefix}/network-firewall", protect=ctx.protect), opts=self.child)
+        spoke_cidrs = [s.cidr for s in args.spokes]
+        flow_logs_bucket = bucket_name_of(args.flow_logs_bucket_arn)
+        self.egress = EgressVpc(f"{name}-egress", EgressVpcArgs(
+            name_prefix=prefix, cidr_block=args.egress_vpc_cidr, az_count=args.az_count, zone_ids=self.zone_ids,
+            region=ctx.region, nat_per_az=args.nat_per_az, transit_gateway_id=self.hub.transit_gateway_id,
+            spoke_cidrs=spoke_cidrs, on_premises_cidrs=args.on_premises_cidrs if hybrid else (),
+            allowed_domains=args.allowed_domains, firewall_kms_key_arn=firewall_key.arn,
+            log_bucket_arn=args.flow_logs_bucket_arn, log_bucket_name=flow_logs_bucket,
+        ), opts=self.child)
+        egress_association = self.hub.connect(Attachment(
+            "egress", Segment.EGRESS, self.egress.attachment_id, [args.egress_vpc_cidr]))
+        self.hub.default_routes_to(self.egress.attachment_id, depends_on=[egress_association])
+        if Segment.ONPREM in self.hub.route_tables:
+            # The data centre reaches the egress VPC's services subnets only: the Resolver inbound endpoint.
+            for i, cidr in enumerate(self.egress.services_cidrs):
+                self.hub.route(f"services-{i}", Segment.ONPREM, cidr, self.egress.attachment_id, [egress_association])
+
+        self.proxy = EgressProxy(f"{name}-proxy", EgressProxyArgs(
+            name_prefix=prefix, vpc_id=self.egress.vpc_id,
+            subnet_ids=[s.id for s in self.egress.services_subnets], client_cidrs=spoke_cidrs,
+            allowed_domains=args.allowed_domains, zone_name=f"proxy.{args.domain}",
+            ebs_kms_key_arn=self.baseline.ebs_key.arn, log_bucket_name=bucket_name_of(args.access_logs_bucket_arn),
+            instance_type=args.proxy.instance_type, min_size=args.proxy.min_size, max_size=args.proxy.max_size,
+        ), opts=self.child)
+
+        self.hybrid = None
+        if hybrid:
+            reached_from_onprem = [s.cidr for s in args.spokes
+                                   if s.segment in (Segment.WORKLOADS, Segment.IDENTITY)]
+            self.hybrid = HybridConnectivity(f"{name}-hybrid", HybridConnectivityArgs(
+                name_prefix=prefix, transit_gateway_id=self.hub.transit_gateway_id,
+                allowed_prefixes=[*reached_from_onprem, *self.egress.services_cidrs],
+                direct_connect=args.direct_connect, customer_gateways=args.customer_gateways,
+                log_kms_key_arn=self.baseline.account_key.arn, log_retention_days=args.log_retention_days,
+            ), opts=self.child)
+            for link in self.hybrid.attachments:
+                self.hub.connect(Attachment(link.name, Segment.ONPREM, link.attachment_id, [], link.ready))
+
+        self.dns = None
+        self._rules_shared: list[pulumi.Resource] = []
+        if args.dns_domains:
+            self.dns = DnsResolver(f"{name}-dns", DnsResolverArgs(
+                name_prefix=prefix, vpc_id=self.egress.vpc_id,
+                subnet_ids=[s.id for s in self.egress.services_subnets],
+                on_premises_cidrs=args.on_premises_cidrs, forward_domains=args.dns_domains,
+                target_ips=args.dns_resolver_ips,
+            ), opts=self.child)
+            self._rules_shared = [self.hub.share_resource(f"resolver-{label}", rule.arn)
+                                  for label, rule in self.dns.rules.items()]
+        self.register_outputs({
+            "transitGatewayId": self.hub.transit_gateway_id,
+            "egressVpcId": self.egress.vpc_id,
+            "proxyEndpoint": self.proxy.endpoint,
+        })
+
+    def spoke_vpc_args(self, plan: SpokePlan, region: str) -> SpokeVpcArgs:
+        """What the spoke account needs to build its VPC and attachment."""
+        return SpokeVpcArgs(
+            cidr_block=plan.cidr, az_count=self.args.az_count, zone_ids=self.zone_ids, region=region,
+            transit_gateway_id=self.hub.transit_gateway_id, flow_log_bucket_arn=self.args.flow_logs_bucket_arn,
+            segment=str(plan.segment), share_ready=[self.hub.principal_associations[plan.account_id]],
+        )
+
+    def connect_spoke(self, plan: SpokePlan, vpc: SpokeVpc) -> HubLink:
+        """Accept the spoke's attachment, route it per its segment, and authorise its VPC on the proxy zone."""
+        accepter = self.hub.accept(plan.label, vpc.attachment_id)
+        association = self.hub.connect(Attachment(plan.label, plan.segment, vpc.attachment_id, [plan.cidr], [accepter]))
+        authorization = self.proxy.authorize(f"{self.ctx.name_prefix}-{plan.label}", vpc.vpc_id)
+        rules = self.dns.rules if self.dns is not None else {}
+        return HubLink(
+            accepted=[accepter, association],
+            proxy_zone_id=self.proxy.zone_id,
+            proxy_zone_authorization=authorization,
+            resolver_rule_ids={label: rule.id for label, rule in rules.items()},
+            resolver_rules_shared=[*self._rules_shared, self.hub.principal_associations[plan.account_id]],
+        )

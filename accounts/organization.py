@@ -1,11 +1,149 @@
-"""The management account of the AWS Organization (reference architecture [16], [17])."""
+"""The management account of the AWS Organization (reference architecture [16], [17]).
+
+It holds what only the management account can: the organization and its OUs, the guardrail SCPs and
+the tag and backup policies attached to them, accounts the organization creates, the organization
+trail, and the registration of the security account as delegated administrator of every detective
+service (so the day-to-day work happens there, not here).
+"""
 
 from __future__ import annotations
 
-from .base import Account
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.organization_policies import backup_policy, tag_policy
+from components.organization_structure import (
+    NewAccount,
+    OrganizationPolicy,
+    OrganizationStructure,
+    OrganizationStructureArgs,
+)
+from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
+from components.service_control_policies import GUARDRAILS, guardrail_policies
+
+from .base import Account, AccountContext
+
+SECURITY = "Security"
+INFRASTRUCTURE = "Infrastructure"
+WORKLOADS = "Workloads"
+WORKLOADS_PROD = "Workloads/Prod"
+WORKLOADS_NONPROD = "Workloads/NonProd"
+SANDBOX = "Sandbox"
+SUSPENDED = "Suspended"
+#: The OU tree, parents first.
+OU_PATHS = (SECURITY, INFRASTRUCTURE, WORKLOADS, WORKLOADS_PROD, WORKLOADS_NONPROD, SANDBOX, SUSPENDED)
+#: Top-level OUs that hold working accounts (Workloads/Prod and NonProd inherit from Workloads).
+ACTIVE_OUS = (SECURITY, INFRASTRUCTURE, WORKLOADS, SANDBOX)
+#: Guardrail (service_control_policies.GUARDRAILS key) -> the OUs it is attached to.
+GUARDRAIL_TARGETS: dict[str, tuple[str, ...]] = {
+    "baseline": ACTIVE_OUS,
+    "security-services": ACTIVE_OUS,
+    "regions": ACTIVE_OUS,
+    "sandbox-network": (SANDBOX,),
+    "suspended": (SUSPENDED,),
+}
+
+#: Services that act across the organization (trusted access); each delegated admin needs its own.
+SERVICE_ACCESS_PRINCIPALS = (
+    "access-analyzer.amazonaws.com", "backup.amazonaws.com", "cloudtrail.amazonaws.com", "config.amazonaws.com",
+    "config-multiaccountsetup.amazonaws.com", "guardduty.amazonaws.com",
+    "malware-protection.guardduty.amazonaws.com", "ram.amazonaws.com", "securityhub.amazonaws.com",
+    "sso.amazonaws.com",
+)
+MACIE_PRINCIPAL = "macie.amazonaws.com"
+#: Services whose delegated administrator is registered through `aws.organizations.DelegatedAdministrator`.
+DELEGATED_SERVICE_PRINCIPALS = ("config.amazonaws.com", "config-multiaccountsetup.amazonaws.com",
+                                "access-analyzer.amazonaws.com")
+
+
+@dataclass(frozen=True)
+class TrailSettings:
+    bucket_name: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    data_event_bucket_names: Sequence[str] = ()
+    data_event_table_arns: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class OrganizationArgs:
+    deploy_role_name: str
+    allowed_regions: Sequence[str]
+    security_account_id: str
+    trail: TrailSettings
+    #: Governance tag keys (the providers' default tags) and the values the listed ones accept.
+    tag_keys: Sequence[str]
+    tag_values: Mapping[str, Sequence[str]]
+    backup_retention_days: int
+    macie: bool = True
+    new_accounts: Sequence[NewAccount] = field(default_factory=tuple)
+
+
+def organization_policies(args: OrganizationArgs) -> list[OrganizationPolicy]:
+    """Every policy the organization attaches, with its targets."""
+    scps = guardrail_policies(args.deploy_role_name, args.allowed_regions)
+    policies = [OrganizationPolicy(key=f"scp-{key}", type="SERVICE_CONTROL_POLICY", description=GUARDRAILS[key],
+                                   content=scps[key], targets=GUARDRAIL_TARGETS[key]) for key in scps]
+    policies.append(OrganizationPolicy(
+        key="tag-governance", type="TAG_POLICY", description="Spelling and values of the governance tags",
+        content=tag_policy(args.tag_keys, args.tag_values), targets=ACTIVE_OUS))
+    policies.append(OrganizationPolicy(
+        key="backup-prod", type="BACKUP_POLICY",
+        description="Daily backups of confidential and restricted data in production accounts",
+        content=backup_policy("prod-daily", args.allowed_regions, args.backup_retention_days,
+                              "DataClassification", ("confidential", "restricted")),
+        targets=(WORKLOADS_PROD,)))
+    return policies
 
 
 class OrganizationAccount(Account):
-    """Holds the organization's baseline now; OUs, SCPs and the organization trail build on it."""
-
     TYPE = "openbanking:account:Organization"
+
+    delegated_administrators: list[pulumi.Resource]
+
+    def __init__(self, name: str, ctx: AccountContext, args: OrganizationArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, ctx, opts)
+        principals = [*SERVICE_ACCESS_PRINCIPALS, *([MACIE_PRINCIPAL] if args.macie else [])]
+        self.structure = OrganizationStructure(
+            f"{name}-organization",
+            OrganizationStructureArgs(service_access_principals=principals, ou_paths=OU_PATHS,
+                                      policies=organization_policies(args), new_accounts=args.new_accounts),
+            opts=self.child,
+        )
+        after_org = pulumi.ResourceOptions(parent=self, depends_on=[self.structure.organization])
+        security = args.security_account_id
+        self.delegated_administrators = [
+            aws.guardduty.OrganizationAdminAccount(f"{name}-guardduty-admin", admin_account_id=security,
+                                                   opts=after_org),
+            aws.securityhub.OrganizationAdminAccount(f"{name}-securityhub-admin", admin_account_id=security,
+                                                     opts=after_org),
+            *[aws.organizations.DelegatedAdministrator(
+                f"{name}-delegated-{principal.split('.')[0]}", account_id=security, service_principal=principal,
+                opts=after_org) for principal in DELEGATED_SERVICE_PRINCIPALS],
+        ]
+        if args.macie:
+            self.delegated_administrators.append(aws.macie2.OrganizationAdminAccount(
+                f"{name}-macie-admin", admin_account_id=security, opts=after_org))
+        self.trail = OrganizationTrail(
+            f"{name}-trail",
+            OrganizationTrailArgs(
+                trail_name=f"{ctx.environment}-organization-trail",
+                account_id=ctx.account_id,
+                region=ctx.region,
+                s3_bucket_name=args.trail.bucket_name,
+                kms_key_arn=args.trail.kms_key_arn,
+                local_kms_key_arn=self.baseline.account_key.arn,
+                log_retention_days=args.trail.log_retention_days,
+                data_event_bucket_names=args.trail.data_event_bucket_names,
+                data_event_table_arns=args.trail.data_event_table_arns,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.structure.organization]),
+        )
+        self.organization_root_id = self.structure.root_id
+        self.ou_ids = self.structure.ou_ids
+        self.register_outputs({"rootId": self.organization_root_id, "ouIds": self.ou_ids,
+                               "trailArn": self.trail.trail_arn})

@@ -2,7 +2,8 @@
 
 Account-level S3 public access block, EBS encryption by default with a customer-managed key, an
 account KMS key for the account's own data, a CIS-grade IAM password policy and an account-scoped IAM
-Access Analyzer (CIS 1.19, 1.8-1.9, 2.1.4, 5.1.1; FSBP S3.1, EC2.7, KMS.4).
+Access Analyzer (CIS 1.19, 1.8-1.9, 2.1.4, 5.1.1; FSBP S3.1, EC2.7, KMS.4), and an AWS Config
+recorder delivering to the log archive (CIS 3.3; FSBP Config.1).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .config_recorder import ConfigDelivery, ConfigRecorder
 from .kms_key import KmsKey, KmsKeyArgs
 
 
@@ -22,15 +24,19 @@ class AccountBaselineArgs:
     #: Prefix for physical names, e.g. "dev-api".
     name_prefix: str
     protect: bool = True
+    #: Where the Config recorder delivers; None until the log archive exists (see `record_configuration`).
+    config_delivery: ConfigDelivery | None = None
 
 
 class AccountBaseline(pulumi.ComponentResource):
     account_key: KmsKey
     ebs_key: KmsKey
+    config_recorder: ConfigRecorder | None = None
 
     def __init__(self, name: str, args: AccountBaselineArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("openbanking:account:AccountBaseline", name, None, opts)
+        self._name = name
         child = pulumi.ResourceOptions(parent=self)
 
         aws.s3.AccountPublicAccessBlock(
@@ -49,7 +55,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 account_id=args.account_id,
                 alias=f"{args.name_prefix}/account",
                 service_principals=[f"logs.{args.region}.amazonaws.com", "sns.amazonaws.com",
-                                    "sqs.amazonaws.com", "events.amazonaws.com"],
+                                    "sqs.amazonaws.com", "events.amazonaws.com", "cloudwatch.amazonaws.com"],
                 service_condition={"StringEquals": {"aws:SourceAccount": args.account_id}},
                 protect=args.protect,
             ),
@@ -89,4 +95,13 @@ class AccountBaseline(pulumi.ComponentResource):
             type="ACCOUNT",
             opts=child,
         )
+        if args.config_delivery is not None:
+            self.record_configuration(args.config_delivery)
         self.register_outputs({"accountKeyArn": self.account_key.arn, "ebsKeyArn": self.ebs_key.arn})
+
+    def record_configuration(self, delivery: ConfigDelivery) -> ConfigRecorder:
+        """Start the AWS Config recorder; the log archive calls this itself once its Config bucket exists."""
+        if self.config_recorder is not None:
+            raise ValueError(f"{self._name}: the AWS Config recorder is already set up")
+        self.config_recorder = ConfigRecorder(f"{self._name}-config", delivery, opts=pulumi.ResourceOptions(parent=self))
+        return self.config_recorder

@@ -10,6 +10,19 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """A further service grant with its own scope, for services whose condition keys differ from
+    `service_principals` (e.g. S3 server access logging scoped to the account, not the organization)."""
+
+    sid: str
+    services: Sequence[str]
+    condition: dict[str, Any]
+    actions: Sequence[str] = ENCRYPT_ACTIONS
+
 
 @dataclass(frozen=True)
 class KmsKeyArgs:
@@ -23,11 +36,13 @@ class KmsKeyArgs:
     service_condition: dict[str, Any] = field(default_factory=dict)
     protect: bool = True
     deletion_window_in_days: int = 30
+    grants: Sequence[KeyGrant] = ()
 
 
 def key_policy(args: KmsKeyArgs) -> str:
     """The account root administers the key (so IAM policies decide who else may use it); listed
-    services may use it, scoped by `service_condition`. No statement grants to `*`."""
+    services may use it, scoped by `service_condition`, and each of `grants` by its own condition.
+    No statement grants to `*`."""
     statements: list[dict[str, Any]] = [{
         "Sid": "AccountAdministers",
         "Effect": "Allow",
@@ -40,13 +55,23 @@ def key_policy(args: KmsKeyArgs) -> str:
             "Sid": "ServicesEncrypt",
             "Effect": "Allow",
             "Principal": {"Service": sorted(args.service_principals)},
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                       "kms:DescribeKey"],
+            "Action": list(ENCRYPT_ACTIONS),
             "Resource": "*",
         }
         if args.service_condition:
             grant["Condition"] = args.service_condition
         statements.append(grant)
+    for extra in args.grants:
+        if not extra.condition:
+            raise ValueError(f"key grant {extra.sid!r}: a service grant must carry a condition")
+        statements.append({
+            "Sid": extra.sid,
+            "Effect": "Allow",
+            "Principal": {"Service": sorted(extra.services)},
+            "Action": list(extra.actions),
+            "Resource": "*",
+            "Condition": extra.condition,
+        })
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 

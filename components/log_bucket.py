@@ -1,7 +1,9 @@
 """A log bucket fit for audit evidence: KMS-encrypted, versioned, Object Lock, TLS-only, private.
 
 Built from the v7 `aws.s3.Bucket` plus its sub-resources (never the deprecated inline blocks), so the
-policy pack sees each control as its own resource.
+policy pack sees each control as its own resource. Object Lock in compliance mode means nobody, the
+account root included, can delete or overwrite a log object before its retention ends; the lifecycle
+then moves it to cheaper storage and finally expires it.
 """
 
 from __future__ import annotations
@@ -9,16 +11,32 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """Storage classes over a log object's life, in days after it was written."""
+
+    infrequent_access_after_days: int
+    glacier_after_days: int
+    expire_after_days: int
+
+    def __post_init__(self) -> None:
+        ia, glacier, expire = self.infrequent_access_after_days, self.glacier_after_days, self.expire_after_days
+        if not (ia >= 30 and glacier >= ia + 30 and expire > glacier):
+            raise ValueError("lifecycle days must satisfy 30 <= infrequent access, infrequent access + 30 <= "
+                             f"glacier < expiry; got {self}")
+
+
+@dataclass(frozen=True)
 class LogBucketArgs:
     bucket_name: str
     kms_key_arn: pulumi.Input[str]
+    #: Object Lock default retention, in days; also the expiry when no `lifecycle` is given.
     retention_days: int
     #: Log-delivery services granted PutObject, e.g. "cloudtrail.amazonaws.com".
     delivery_services: Sequence[str] = ()
@@ -26,10 +44,20 @@ class LogBucketArgs:
     delivery_condition: dict[str, Any] | None = None
     object_lock: bool = True
     protect: bool = True
+    #: COMPLIANCE cannot be lifted by anyone, root included, until retention ends: the log archive uses it;
+    #: GOVERNANCE (the default) lets a principal with s3:BypassGovernanceRetention clean up test buckets.
+    lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "GOVERNANCE"
+    #: False for a bucket that receives S3 server access logs: S3 refuses to deliver them into a
+    #: bucket with an Object Lock default retention, so deletion is denied by the bucket policy instead.
+    default_retention: bool = True
+    lifecycle: Lifecycle | None = None
+    #: Bucket (name) that receives this bucket's S3 server access logs.
+    access_log_bucket: pulumi.Input[str] | None = None
 
 
 def bucket_policy(bucket_arn: str, args: LogBucketArgs) -> str:
-    """Deny plain HTTP; let the listed log services write, with the owner getting the objects."""
+    """Deny plain HTTP; let the listed log services write, with the owner getting the objects; where
+    Object Lock has no default retention, deny deleting log objects outright."""
     statements: list[dict[str, Any]] = [{
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
@@ -38,6 +66,15 @@ def bucket_policy(bucket_arn: str, args: LogBucketArgs) -> str:
         "Resource": [bucket_arn, f"{bucket_arn}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }]
+    if args.object_lock and not args.default_retention:
+        statements.append({
+            "Sid": "DenyLogDeletion",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
+                       "s3:BypassGovernanceRetention"],
+            "Resource": f"{bucket_arn}/*",
+        })
     if args.delivery_services:
         services = sorted(args.delivery_services)
         condition = dict(args.delivery_condition or {})
@@ -58,6 +95,30 @@ def bucket_policy(bucket_arn: str, args: LogBucketArgs) -> str:
             **({"Condition": condition} if condition else {}),
         })
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def lifecycle_rule(args: LogBucketArgs) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """Infrequent access, then Glacier, then expiry (never before Object Lock releases the object)."""
+    life = args.lifecycle or Lifecycle(90, max(120, args.retention_days // 2), max(121, args.retention_days))
+    if args.object_lock and args.default_retention and life.expire_after_days < args.retention_days:
+        raise ValueError(f"bucket {args.bucket_name!r}: expiry after {life.expire_after_days} days is shorter "
+                         f"than the Object Lock retention of {args.retention_days} days")
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="archive-then-expire",
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        transitions=[
+            aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                days=life.infrequent_access_after_days, storage_class="STANDARD_IA"),
+            aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                days=life.glacier_after_days, storage_class="GLACIER"),
+        ],
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=life.expire_after_days),
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=life.expire_after_days),
+        abort_incomplete_multipart_upload=aws.s3.
+        BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7),
+    )
 
 
 class LogBucket(pulumi.ComponentResource):
@@ -103,37 +164,38 @@ class LogBucket(pulumi.ComponentResource):
             )],
             opts=on_bucket,
         )
-        aws.s3.BucketVersioning(
+        versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=self.bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=on_bucket,
         )
-        if args.object_lock:
+        if args.object_lock and args.default_retention:
             aws.s3.BucketObjectLockConfiguration(
                 f"{name}-object-lock",
                 bucket=self.bucket.id,
                 rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
                     default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                        mode="GOVERNANCE", days=args.retention_days)),
-                opts=on_bucket,
+                        mode=args.lock_mode, days=args.retention_days)),
+                opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[versioning]),
             )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=self.bucket.id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="archive-then-expire",
-                status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                transitions=[aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=90, storage_class="GLACIER_IR")],
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
-                noncurrent_version_expiration=aws.s3.
-                BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=args.retention_days),
-            )],
-            opts=on_bucket,
+            rules=[lifecycle_rule(args)],
+            opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[versioning]),
         )
+        if args.access_log_bucket is not None:
+            aws.s3.BucketLogging(
+                f"{name}-access-logging",
+                bucket=self.bucket.id,
+                target_bucket=args.access_log_bucket,
+                target_prefix=f"{args.bucket_name}/",
+                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                        partition_date_source="EventTime")),
+                opts=on_bucket,
+            )
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.id,

@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -178,8 +178,105 @@ class Workload(_Model):
     description: Annotated[str, Field(min_length=3, max_length=200)]
 
 
+def _private_asn(v: int) -> int:
+    if not (64512 <= v <= 65534 or 4200000000 <= v <= 4294967294):
+        raise ValueError("is not a private ASN (64512-65534 or 4200000000-4294967294)")
+    return v
+
+
+def _asn(v: int) -> int:
+    if not 1 <= v <= 4294967294:
+        raise ValueError("is not a BGP ASN (1-4294967294)")
+    return v
+
+
+_NOT_PUBLIC = [ipaddress.IPv4Network(n) for n in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+                                                    "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
+                                                    "224.0.0.0/3")]
+
+
+def _public_ip(v: str) -> str:
+    try:
+        ip = ipaddress.IPv4Address(v)
+    except ValueError:
+        raise ValueError("is not an IPv4 address") from None
+    if any(ip in net for net in _NOT_PUBLIC):
+        raise ValueError("is not a public address (a VPN customer gateway is reached over the internet)")
+    return v
+
+
+def _ip(v: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(v))
+    except ValueError:
+        raise ValueError("is not an IPv4 address") from None
+
+
+def _egress_domain(v: str) -> str:
+    if not re.fullmatch(rf"\.?{_LABEL}(\.{_LABEL})+", v):
+        raise ValueError("is not a domain ('api.example.com', or '.example.com' for it and its subdomains)")
+    return v
+
+
+PrivateAsn = Annotated[int, AfterValidator(_private_asn)]
+Asn = Annotated[int, AfterValidator(_asn)]
+PublicIp = Annotated[str, AfterValidator(_public_ip)]
+IpAddress = Annotated[str, AfterValidator(_ip)]
+EgressDomain = Annotated[str, AfterValidator(_egress_domain)]
+
+
+class TransitVirtualInterface(_Model):
+    """A transit VIF to create on a dedicated Direct Connect connection that already exists."""
+
+    name: Name
+    connection_id: Annotated[str, Field(pattern=r"^dxcon-[a-z0-9]{8}$")]
+    vlan: Annotated[int, Field(ge=1, le=4094)]
+    customer_asn: Asn
+    mtu: Literal[1500, 8500] = 8500
+
+
+class DirectConnect(_Model):
+    """The Direct Connect gateway (associated with the TGW) and the virtual interfaces that reach it."""
+
+    gateway_asn: PrivateAsn
+    transit_virtual_interfaces: list[TransitVirtualInterface] = Field(default_factory=list)
+    #: Transit VIFs a partner created on a hosted connection, accepted onto the gateway.
+    hosted_virtual_interface_ids: list[Annotated[str, Field(pattern=r"^dxvif-[a-z0-9]{8}$")]] = \
+        Field(default_factory=list)
+
+
+class CustomerGateway(_Model):
+    """One of the data centre's VPN devices."""
+
+    name: Name
+    ip_address: PublicIp
+    bgp_asn: Asn
+
+
+class Vpn(_Model):
+    """Site-to-Site VPN to the TGW, the backup of Direct Connect: one connection per customer gateway."""
+
+    customer_gateways: Annotated[list[CustomerGateway], Field(min_length=1)]
+
+
+class OnPremisesDns(_Model):
+    """The data centre's DNS: the domains it answers for and the resolvers Route 53 forwards to."""
+
+    domains: Annotated[list[DomainName], Field(min_length=1)]
+    resolver_ips: Annotated[list[IpAddress], Field(min_length=1, max_length=6)]
+
+
+class EgressProxy(_Model):
+    """The Squid fleet (EC2 Auto Scaling, Graviton)."""
+
+    instance_type: Annotated[str, Field(pattern=r"^[a-z]+\d+g[a-z]*\.[a-z0-9]+$")] = "t4g.small"
+    min_size: Annotated[int, Field(ge=1, le=20)] = 2
+    max_size: Annotated[int, Field(ge=1, le=50)] = 4
+
+
 class Network(_Model):
-    """The environment's CIDR plan and the data centre's ranges it must not overlap."""
+    """The environment's CIDR plan and the data centre's ranges it must not overlap, the hub's routing
+    and hybrid links, and the egress allow-list."""
 
     availability_zones: Annotated[int, Field(ge=1, le=4)]
     egress_vpc_cidr: VpcCidr
@@ -187,6 +284,73 @@ class Network(_Model):
     api_vpc_cidr: VpcCidr | None = None
     sandbox_vpc_cidr: VpcCidr | None = None
     on_premises_cidrs: list[Cidr] = Field(default_factory=list)
+    transit_gateway_asn: PrivateAsn = 64512
+    #: One NAT gateway (and firewall lane) per AZ; default: in prod only.
+    nat_gateway_per_az: bool | None = None
+    #: Domains the firewall and the proxy let out (TLS SNI / HTTP Host); everything else is dropped.
+    egress_allowed_domains: list[EgressDomain] = Field(default_factory=list)
+    egress_proxy: EgressProxy = EgressProxy()
+    direct_connect: DirectConnect | None = None
+    vpn: Vpn | None = None
+    on_premises_dns: OnPremisesDns | None = None
+
+    def nat_per_az(self, stage: Stage) -> bool:
+        return self.nat_gateway_per_az if self.nat_gateway_per_az is not None else stage is Stage.PROD
+
+
+Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=64)]
+
+
+class AccountCreation(_Model):
+    """Have the organization create this account (the default is to adopt the existing id)."""
+
+    email: Email
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class LogArchiveSettings(_Model):
+    """Retention of the central log buckets: Object Lock (compliance mode) and the lifecycle after it."""
+
+    object_lock_days: Annotated[int, Field(ge=1, le=36500)] = 2557
+    infrequent_access_after_days: Annotated[int, Field(ge=30)] = 90
+    glacier_after_days: Annotated[int, Field(ge=31)] = 365
+    expire_after_days: Annotated[int, Field(ge=1, le=36500)] = 2557
+
+
+class TrailSettings(_Model):
+    """Data events the organization trail records on top of every management event."""
+
+    data_event_bucket_names: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]] = \
+        Field(default_factory=list)
+    data_event_table_arns: list[Annotated[str, Field(
+        pattern=r"^arn:aws:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}$")]] = Field(default_factory=list)
+
+
+class OpenSearchSettings(_Model):
+    """The log analytics domain in the log archive account and the small private VPC it lives in."""
+
+    instance_type: Annotated[str, Field(pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")] = "r6g.large.search"
+    instance_count: Annotated[int, Field(ge=1, le=80)] = 2
+    dedicated_master_type: Annotated[str, Field(pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")] | None = None
+    dedicated_master_count: Literal[3, 5] = 3
+    volume_size_gb: Annotated[int, Field(ge=10, le=16384)] = 100
+    availability_zones: Annotated[int, Field(ge=1, le=3)] = 2
+    vpc_cidr: VpcCidr = "10.255.0.0/24"
+    engine_version: Annotated[str, Field(pattern=r"^OpenSearch_\d+\.\d+$")] = "OpenSearch_2.19"
+
+
+class FoundationSettings(_Model):
+    """What only the foundation stack configures: guardrails, central logging, detective controls."""
+
+    allowed_regions: Annotated[list[Region], Field(min_length=1)]
+    log_archive: LogArchiveSettings = LogArchiveSettings()
+    trail: TrailSettings = TrailSettings()
+    open_search: OpenSearchSettings = OpenSearchSettings()
+    macie: bool = True
+    guardduty_malware_protection: bool = True
+    #: Role (logArchive, security) -> create the account; roles not listed are adopted by id.
+    account_creation: dict[Literal["logArchive", "security"], AccountCreation] = Field(default_factory=dict)
+    backup_retention_days: Annotated[int, Field(ge=7, le=36500)] = 35
 
 
 class EnvironmentConfig(_Model):
@@ -206,6 +370,7 @@ class EnvironmentConfig(_Model):
     accounts: Accounts
     workloads: dict[Name, Workload] = Field(default_factory=dict)
     network: Network | None = None
+    foundation: FoundationSettings | None = None
 
     @property
     def is_prod(self) -> bool:

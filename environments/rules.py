@@ -13,11 +13,12 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from components.cidr_plan import EGRESS_TIERS, MIN_SUBNET_PREFIX, SPOKE_TIERS
+
 from .config import ROLES_BY_KIND, AccountRole, StackKind, Stage
 
-#: Subnet tiers each VPC is carved into, per availability zone, and the smallest subnet we accept.
-SUBNET_TIERS = {"egressVpcCidr": 4, "default": 3}
-MIN_SUBNET_PREFIX = 27
+#: Subnet tiers each VPC is carved into per availability zone: the very plan the VPC components build.
+SUBNET_TIERS = {"egressVpcCidr": len(EGRESS_TIERS), "default": len(SPOKE_TIERS)}
 
 
 def _net(value: Any) -> ipaddress.IPv4Network | None:
@@ -152,8 +153,169 @@ def prod_rules(raw: Mapping[str, Any]) -> Iterator[str]:
         yield "protectStatefulResources: False must be true in prod (stateful resources are protected)"
 
 
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def foundation_settings(raw: Mapping[str, Any]) -> Iterator[str]:
+    """The `foundation` section belongs to the foundation stack, and its numbers must fit together."""
+    kind = _kind(raw)
+    if kind is None:
+        return
+    if kind is not StackKind.FOUNDATION:
+        if "foundation" in raw:
+            yield f"foundation: only the foundation stack configures the organization (this is a {kind} stack)"
+        return
+    if not isinstance(raw.get("foundation"), Mapping):
+        yield "foundation: is required for the foundation stack (allowed regions, log retention, OpenSearch)"
+        return
+    fnd = _mapping(raw, "foundation")
+    allowed = fnd.get("allowedRegions")
+    if isinstance(allowed, list) and isinstance(raw.get("region"), str) and raw["region"] not in allowed:
+        yield (f"foundation.allowedRegions: {allowed!r} does not include the stack's own region "
+               f"{raw['region']!r}; the region SCP would deny the landing zone itself")
+    logs = _mapping(fnd, "logArchive")
+    lock, ia = _int(logs.get("objectLockDays", 2557)), _int(logs.get("infrequentAccessAfterDays", 90))
+    glacier, expire = _int(logs.get("glacierAfterDays", 365)), _int(logs.get("expireAfterDays", 2557))
+    if ia is not None and glacier is not None and glacier < ia + 30:
+        yield (f"foundation.logArchive.glacierAfterDays: {glacier!r} must be at least 30 days after "
+               f"infrequentAccessAfterDays ({ia}); S3 keeps objects 30 days in infrequent access")
+    if glacier is not None and expire is not None and expire <= glacier:
+        yield f"foundation.logArchive.expireAfterDays: {expire!r} must be later than glacierAfterDays ({glacier})"
+    if lock is not None and expire is not None and expire < lock:
+        yield (f"foundation.logArchive.expireAfterDays: {expire!r} is shorter than objectLockDays ({lock}); "
+               "logs cannot expire while Object Lock still retains them")
+    search = _mapping(fnd, "openSearch")
+    count, azs = _int(search.get("instanceCount", 2)), _int(search.get("availabilityZones", 2))
+    if count is not None and azs is not None and azs > 1 and count % azs:
+        yield (f"foundation.openSearch.instanceCount: {count!r} is not a multiple of availabilityZones ({azs}); "
+               "zone awareness needs the same number of data nodes in every zone")
+
+
+def foundation_prod_rules(raw: Mapping[str, Any]) -> Iterator[str]:
+    """Prod log analytics survives the loss of a node or a zone; prod logs are kept a year at least."""
+    if raw.get("stage") != Stage.PROD.value or _kind(raw) is not StackKind.FOUNDATION:
+        return
+    if not isinstance(raw.get("foundation"), Mapping):
+        return  # foundation_settings reports the missing section
+    fnd = _mapping(raw, "foundation")
+    search = _mapping(fnd, "openSearch")
+    if not search.get("dedicatedMasterType"):
+        yield "foundation.openSearch.dedicatedMasterType: is required in prod (dedicated master nodes)"
+    azs = _int(search.get("availabilityZones", 2))
+    if azs is not None and azs < 2:
+        yield f"foundation.openSearch.availabilityZones: {azs!r} is below the prod minimum of 2 (zone awareness)"
+    lock = _int(_mapping(fnd, "logArchive").get("objectLockDays", 2557))
+    if lock is not None and lock < 365:
+        yield f"foundation.logArchive.objectLockDays: {lock!r} is below the prod minimum of 365 days"
+
+
+#: At most this many prefixes may be advertised over one Direct Connect gateway association.
+MAX_DX_ALLOWED_PREFIXES = 20
+
+
+def _onprem_nets(network: Mapping[str, Any]) -> list[ipaddress.IPv4Network]:
+    onprem = network.get("onPremisesCidrs")
+    return [n for v in onprem if (n := _net(v))] if isinstance(onprem, list) else []
+
+
+def hybrid_links(raw: Mapping[str, Any]) -> Iterator[str]:
+    """Direct Connect, VPN and the data centre's DNS need the data centre's ranges, live only in workload
+    stacks, and BGP needs distinct ASNs on every side."""
+    kind, network = _kind(raw), _mapping(raw, "network")
+    links = [key for key in ("directConnect", "vpn", "onPremisesDns") if network.get(key) is not None]
+    if kind is StackKind.SANDBOX:
+        for key in links:
+            yield f"network.{key}: the sandbox never reaches the data centre; remove it from a sandbox stack"
+        return
+    if links and not _onprem_nets(network):
+        yield (f"network.onPremisesCidrs: is required when {', '.join(f'network.{k}' for k in links)} "
+               "is configured (the data centre's ranges are routed in the onprem segment)")
+    dns = _mapping(network, "onPremisesDns")
+    ips = dns.get("resolverIps")
+    nets = _onprem_nets(network)
+    if isinstance(ips, list) and nets:
+        for i, ip in enumerate(ips):
+            try:
+                address = ipaddress.IPv4Address(ip)
+            except ValueError:
+                continue
+            if not any(address in n for n in nets):
+                yield (f"network.onPremisesDns.resolverIps[{i}]: {ip!r} is not in network.onPremisesCidrs; "
+                       "the resolvers must be reachable over Direct Connect / VPN")
+    asns: list[tuple[str, Any]] = [("network.transitGatewayAsn", network.get("transitGatewayAsn", 64512))]
+    dx = _mapping(network, "directConnect")
+    if dx:
+        asns.append(("network.directConnect.gatewayAsn", dx.get("gatewayAsn")))
+    for i, cgw in enumerate(_mapping(network, "vpn").get("customerGateways") or []):
+        if isinstance(cgw, Mapping):
+            asns.append((f"network.vpn.customerGateways[{i}].bgpAsn", cgw.get("bgpAsn")))
+    for i, vif in enumerate(dx.get("transitVirtualInterfaces") or []):
+        if isinstance(vif, Mapping):
+            asns.append((f"network.directConnect.transitVirtualInterfaces[{i}].customerAsn", vif.get("customerAsn")))
+    amazon_side = {p: v for p, v in asns[:2 if dx else 1] if _int(v) is not None}
+    for path, value in asns:
+        for other, amazon in amazon_side.items():
+            if path != other and _int(value) == amazon:
+                yield f"{path}: {value!r} is the ASN of {other}; each side of a BGP session needs its own ASN"
+    if dx:
+        prefixes = len(_mapping(raw, "workloads")) + (1 if network.get("identityVpcCidr") else 0)
+        azs = _int(network.get("availabilityZones")) or 0
+        if prefixes + azs > MAX_DX_ALLOWED_PREFIXES:
+            yield (f"network.directConnect: {prefixes + azs} prefixes would be advertised to the data centre "
+                   f"(workload and identity VPCs, one services subnet per AZ); a gateway association allows "
+                   f"{MAX_DX_ALLOWED_PREFIXES}")
+
+
+def _covers(wildcard: str, domain: str) -> bool:
+    """`.example.com` covers example.com and every name under it."""
+    return wildcard.startswith(".") and (domain.lstrip(".") == wildcard[1:] or domain.endswith(wildcard))
+
+
+def egress_allow_list(raw: Mapping[str, Any]) -> Iterator[str]:
+    """Squid refuses overlapping `dstdomain` entries, so the allow-list names each domain once."""
+    domains = _mapping(raw, "network").get("egressAllowedDomains")
+    if not isinstance(domains, list):
+        return
+    for i, domain in enumerate(domains):
+        for j, earlier in enumerate(domains[:i]):
+            if not (isinstance(domain, str) and isinstance(earlier, str)):
+                continue
+            if earlier.lstrip(".") == domain.lstrip(".") or _covers(earlier, domain) or _covers(domain, earlier):
+                yield (f"network.egressAllowedDomains[{i}]: {domain!r} overlaps network.egressAllowedDomains[{j}] "
+                       f"({earlier!r}); list each domain once (a leading dot already covers subdomains)")
+                break
+
+
+def network_prod_rules(raw: Mapping[str, Any]) -> Iterator[str]:
+    """Prod keeps every AZ independent (a NAT per AZ, a proxy per AZ) and has both data centre links."""
+    if raw.get("stage") != Stage.PROD.value or _kind(raw) is not StackKind.WORKLOAD:
+        return
+    network = _mapping(raw, "network")
+    if not network:
+        return
+    if network.get("natGatewayPerAz") is False:
+        yield "network.natGatewayPerAz: False must be true in prod (an AZ outage must not cut egress)"
+    for key, what in (("directConnect", "Direct Connect"), ("vpn", "the Site-to-Site VPN backup")):
+        if network.get(key) is None:
+            yield f"network.{key}: is required in prod ({what} to the data centre)"
+    proxy, azs = _mapping(network, "egressProxy"), _int(network.get("availabilityZones"))
+    min_size = _int(proxy.get("minSize", 2))
+    if azs is not None and min_size is not None and min_size < azs:
+        yield (f"network.egressProxy.minSize: {min_size!r} is below the prod minimum of one proxy per "
+               f"availability zone ({azs})")
+
+
+def proxy_sizes(raw: Mapping[str, Any]) -> Iterator[str]:
+    proxy = _mapping(_mapping(raw, "network"), "egressProxy")
+    low, high = _int(proxy.get("minSize", 2)), _int(proxy.get("maxSize", 4))
+    if low is not None and high is not None and high < low:
+        yield f"network.egressProxy.maxSize: {high!r} is below network.egressProxy.minSize ({low})"
+
+
 RULES = (unique_account_ids, roles_match_kind, stack_links, required_vpcs, cidrs_fit_azs,
-         cidrs_do_not_overlap, prod_rules)
+         cidrs_do_not_overlap, prod_rules, foundation_settings, foundation_prod_rules, hybrid_links,
+         egress_allow_list, network_prod_rules, proxy_sizes)
 
 
 def cross_field_problems(raw: Mapping[str, Any]) -> list[str]:

@@ -45,7 +45,7 @@ def preview(
         help="Policy pack config JSON (default: policies/config/<stack>.json).")] = None,
 ) -> None:
     """Render a stack offline, as `pulumi preview` would, and check it with the policy pack."""
-    from . import policy_gate
+    from . import policy_gate, reachability
     from .render import render
 
     console = Console()
@@ -55,12 +55,15 @@ def preview(
         policy_gate.check(rendering, stage=stage.value if stage else None, config_file=policy_config)
     except ProgramError as exc:
         raise _fail(console, str(exc)) from None
+    matrix = reachability.analyse(rendering.resources)
     report.summary(console, rendering)
     if show_tree:
         report.tree(console, rendering)
+    report.reachability(console, matrix)
     report.violations(console, rendering)
     if json_file is not None:
-        json_file.write_text(json.dumps(rendering.to_json(), indent=2, sort_keys=True) + "\n")
+        record = rendering.to_json() | {"reachability": matrix.to_json()}
+        json_file.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         console.print(f"record written to {json_file}")
     if any(v["level"] == "mandatory" for v in rendering.violations):
         raise typer.Exit(EXIT_VIOLATIONS)

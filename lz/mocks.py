@@ -75,6 +75,7 @@ NAME_KEYS: dict[str, tuple[str, ...]] = {
     "aws:apigateway/stage:Stage": ("stageName",),
     "aws:cloudwatch/eventRule:EventRule": ("name",),
     "aws:cfg/recorder:Recorder": ("name",),
+    "aws:opensearchingest/pipeline:Pipeline": ("pipelineName",),
 }
 
 #: AWS id prefixes of resources whose id is not their name.
@@ -106,6 +107,12 @@ ID_PREFIXES: dict[str, str] = {
     "aws:wafv2/webAcl:WebAcl": "",
     "aws:guardduty/detector:Detector": "",
     "aws:directconnect/gateway:Gateway": "",
+    "aws:directconnect/transitVirtualInterface:TransitVirtualInterface": "dxvif-",
+    "aws:ec2/managedPrefixList:ManagedPrefixList": "pl-",
+    "aws:route53/resolverEndpoint:ResolverEndpoint": "rslvr-",
+    "aws:route53/resolverRule:ResolverRule": "rslvr-rr-",
+    "aws:route53/resolverRuleAssociation:ResolverRuleAssociation": "rslvr-rrassoc-",
+    "aws:route53/zoneAssociation:ZoneAssociation": "Z",
 }
 
 #: ARN service names that differ from the Pulumi module name.
@@ -258,6 +265,82 @@ def _certificate(s: Subject, id_: str, name: str) -> dict[str, Any]:
                                          "resourceRecordValue": f"_{s.hex_id(32)[::-1]}.acm-validations.aws."}]}
 
 
+def _organization(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    account = s.placement.account_id
+    root = f"r-{s.hex_id(4)}"
+    return {"arn": f"arn:aws:organizations::{account}:organization/{id_}", "masterAccountId": account,
+            "masterAccountArn": f"arn:aws:organizations::{account}:account/{id_}/{account}",
+            "roots": [{"id": root, "name": "Root", "arn": f"arn:aws:organizations::{account}:root/{id_}/{root}",
+                       "policyTypes": [{"type": t, "status": "ENABLED"} for t in s.inputs.get("enabledPolicyTypes", [])]}]}
+
+
+def _member_account(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    return {"arn": f"arn:aws:organizations::{s.placement.account_id}:account/o-exampl3bank1/{id_}", "status": "ACTIVE"}
+
+
+def _pipeline(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    p = s.placement
+    return {"pipelineArn": f"arn:aws:osis:{p.region}:{p.account_id}:pipeline/{name}",
+            "ingestEndpointUrls": [f"{name}-{s.hex_id(26)}.{p.region}.osis.amazonaws.com"]}
+
+
+def _service_linked_role(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    service = str(s.inputs.get("awsServiceName", "service.amazonaws.com"))
+    role = f"AWSServiceRoleFor{service.split('.')[0].title()}"
+    return {"arn": f"arn:aws:iam::{s.placement.account_id}:role/aws-service-role/{service}/{role}", "name": role,
+            "path": f"/aws-service-role/{service}/"}
+
+
+def _firewall(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    """One endpoint per mapped subnet, reported the way `firewall_statuses` is (sync state per AZ)."""
+    p = s.placement
+    mappings = [m for m in s.inputs.get("subnetMappings", []) if isinstance(m, Mapping)]
+    states = [{"availabilityZone": f"{p.region}{'abcdef'[i % 6]}",
+               "attachments": [{"subnetId": m.get("subnetId"), "endpointId": f"vpce-{s.digest[3 * i:3 * i + 17]}",
+                                "status": "READY"}]} for i, m in enumerate(mappings)]
+    return {"arn": f"arn:aws:network-firewall:{p.region}:{p.account_id}:firewall/{name}",
+            "firewallStatuses": [{"syncStates": states, "transitGatewayAttachmentSyncStates": []}],
+            "updateToken": s.hex_id(32)}
+
+
+def _attachment_of(key: str) -> Outputs:
+    """Resources whose AWS id is the attachment they act on (e.g. a TGW attachment accepter)."""
+    def outputs(s: Subject, id_: str, name: str) -> dict[str, Any]:
+        return {"id": str(s.inputs.get(key, id_))}
+    return outputs
+
+
+def _tgw_attachment_id(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    """Direct Connect gateway associations and VPN connections attach to a TGW implicitly."""
+    p = s.placement
+    out: dict[str, Any] = {"transitGatewayAttachmentId": f"tgw-attach-{s.hex_id()[::-1]}"}
+    if s.type == "aws:directconnect/gatewayAssociation:GatewayAssociation":
+        out |= {"dxGatewayAssociationId": s.uuid, "associatedGatewayType": "transitGateway",
+                "associatedGatewayOwnerAccountId": p.account_id, "dxGatewayOwnerAccountId": p.account_id}
+    else:
+        out |= {"tunnel1Address": "198.18.0.1", "tunnel2Address": "198.18.0.5",
+                "tunnel1InsideCidr": "169.254.10.0/30", "tunnel2InsideCidr": "169.254.11.0/30",
+                "tunnel1BgpAsn": "64512", "tunnel2BgpAsn": "64512",
+                "tunnel1PresharedKey": s.hex_id(32), "tunnel2PresharedKey": s.hex_id(32)[::-1],
+                "customerGatewayConfiguration": "<vpn_connection/>",
+                "arn": f"arn:aws:ec2:{p.region}:{p.account_id}:vpn-connection/{id_}"}
+    return out
+
+
+def _eip(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    octets = [int(s.digest[i:i + 2], 16) for i in (0, 2)]
+    return {"allocationId": id_, "publicIp": f"18.130.{octets[0]}.{octets[1]}", "domain": "vpc",
+            "arn": f"arn:aws:ec2:{s.placement.region}:{s.placement.account_id}:elastic-ip/{id_}"}
+
+
+def _resolver_endpoint(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    p = s.placement
+    addresses = [{**a, "ip": f"10.255.{i}.{10 + i}", "ipId": f"rni-{s.hex_id()[i:]}"}
+                 for i, a in enumerate(a for a in s.inputs.get("ipAddresses", []) if isinstance(a, Mapping))]
+    return {"arn": f"arn:aws:route53resolver:{p.region}:{p.account_id}:resolver-endpoint/{id_}",
+            "hostVpcId": f"vpc-{s.hex_id()}", "ipAddresses": addresses}
+
+
 TYPE_OUTPUTS: dict[str, Outputs] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
@@ -298,7 +381,7 @@ TYPE_OUTPUTS: dict[str, Outputs] = {
     "aws:ecr/repository:Repository": _arn_as("arn:aws:ecr:{region}:{account}:repository/{name}"),
     "aws:secretsmanager/secret:Secret": _arn_as("arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf"),
     "aws:wafv2/webAcl:WebAcl": _arn_as("arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{id}"),
-    "aws:networkfirewall/firewall:Firewall": _arn_as("arn:aws:network-firewall:{region}:{account}:firewall/{name}"),
+    "aws:networkfirewall/firewall:Firewall": _firewall,
     "aws:networkfirewall/firewallPolicy:FirewallPolicy":
         _arn_as("arn:aws:network-firewall:{region}:{account}:firewall-policy/{name}"),
     "aws:networkfirewall/ruleGroup:RuleGroup":
@@ -308,6 +391,29 @@ TYPE_OUTPUTS: dict[str, Outputs] = {
         _arn_as("arn:aws:organizations::{account}:ou/o-exampl3bank1/{id}"),
     "aws:organizations/policy:Policy": _arn_as("arn:aws:organizations::{account}:policy/o-exampl3bank1/{id}"),
     "aws:ram/resourceShare:ResourceShare": _arn_as("arn:aws:ram:{region}:{account}:resource-share/{id}"),
+    "aws:organizations/organization:Organization": _organization,
+    "aws:organizations/account:Account": _member_account,
+    "aws:opensearchingest/pipeline:Pipeline": _pipeline,
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": _service_linked_role,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _arn_as("arn:aws:cloudwatch:{region}:{account}:alarm:{name}"),
+    "aws:securityhub/account:Account": _arn_as("arn:aws:securityhub:{region}:{account}:hub/default"),
+    "aws:cfg/configurationAggregator:ConfigurationAggregator":
+        _arn_as("arn:aws:config:{region}:{account}:config-aggregator/config-aggregator-{id}"),
+    "aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter": _attachment_of("transitGatewayAttachmentId"),
+    "aws:directconnect/hostedTransitVirtualInterfaceAcceptor:HostedTransitVirtualInterfaceAcceptor":
+        _attachment_of("virtualInterfaceId"),
+    "aws:directconnect/gatewayAssociation:GatewayAssociation": _tgw_attachment_id,
+    "aws:ec2/vpnConnection:VpnConnection": _tgw_attachment_id,
+    "aws:ec2/eip:Eip": _eip,
+    "aws:route53/resolverEndpoint:ResolverEndpoint": _resolver_endpoint,
+    "aws:route53/resolverRule:ResolverRule":
+        _arn_as("arn:aws:route53resolver:{region}:{account}:resolver-rule/{id}"),
+    "aws:autoscaling/group:Group": lambda s, id_, name: {
+        "arn": f"arn:aws:autoscaling:{s.placement.region}:{s.placement.account_id}:autoScalingGroup:{s.uuid}:"
+               f"autoScalingGroupName/{name}"},
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda s, id_, name: {"latestVersion": 1, "defaultVersion": 1,
+                                                                   "arn": f"arn:aws:ec2:{s.placement.region}:"
+                                                                          f"{s.placement.account_id}:launch-template/{id_}"},
 }
 
 #: Types whose id is a generated value rather than the physical name.
@@ -315,7 +421,24 @@ UUID_IDS = {"aws:kms/key:Key", "aws:ram/resourceShare:ResourceShare", "aws:wafv2
             "aws:guardduty/detector:Detector"}
 
 
+def _digits(s: Subject, length: int) -> str:
+    return str(int(s.digest, 16))[-length:].rjust(length, "1")
+
+
+#: Ids with a shape of their own (AWS Organizations: o-, r-, ou-, p- and 12-digit account ids).
+SHAPED_IDS: dict[str, Callable[[Subject], str]] = {
+    "aws:organizations/organization:Organization": lambda s: f"o-{s.hex_id(10)}",
+    "aws:organizations/organizationalUnit:OrganizationalUnit": lambda s: f"ou-{s.hex_id(4)}-{s.hex_id(12)[4:]}",
+    "aws:organizations/policy:Policy": lambda s: f"p-{s.hex_id(8)}",
+    "aws:organizations/account:Account": lambda s: _digits(s, 12),
+    "aws:securityhub/account:Account": lambda s: s.placement.account_id,
+    "aws:macie2/account:Account": lambda s: s.placement.account_id,
+}
+
+
 def resource_id(s: Subject, name: str) -> str:
+    if s.type in SHAPED_IDS:
+        return SHAPED_IDS[s.type](s)
     if s.type in UUID_IDS:
         return s.uuid if s.type != "aws:guardduty/detector:Detector" else s.hex_id(32)
     if s.type in ID_PREFIXES:
@@ -384,20 +507,21 @@ class RealisticMocks(pulumi.runtime.Mocks):
                           self.recorder.placement_of(args.provider))
         return computed_state(subject, self.recorder.default_tags_of(args.provider))
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        """Data sources: (result, check failures); the engine iterates the failures, so never None."""
         p = self.recorder.placement_of(args.provider or None)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": p.account_id, "arn": f"arn:aws:sts::{p.account_id}:assumed-role/lz/preview",
-                    "userId": "AROAEXAMPLE:preview", "id": p.account_id}, None
+                    "userId": "AROAEXAMPLE:preview", "id": p.account_id}, []
         if args.token in ("aws:index/getRegion:getRegion", "aws:index/region:getRegion"):
             return {"name": p.region, "region": p.region, "id": p.region,
-                    "endpoint": f"ec2.{p.region}.amazonaws.com"}, None
+                    "endpoint": f"ec2.{p.region}.amazonaws.com"}, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             letters = "abc"
             return {"names": [f"{p.region}{c}" for c in letters],
                     "zoneIds": [f"{p.region[:3]}{p.region.split('-')[-1]}-az{i}" for i in range(1, 4)],
-                    "id": p.region}, None
+                    "id": p.region}, []
         raise MockError(f"the offline preview cannot answer the data source {args.token!r}; "
                         "pass the value in through config instead")

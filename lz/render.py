@@ -7,6 +7,7 @@ program's own code runs with its stack's own config; only the engine and the pro
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 import sys
@@ -271,6 +272,7 @@ def _run(program: Program, stack: str, config: StackConfig, recorder: Recorder) 
     ambient: Any = pulumi_settings.SETTINGS  # a failed render must not leak into this one
     ambient.rpc_manager.clear()
     ambient.outputs.clear()
+    _forget_previous_attempt()
     root = pulumi_settings.get_root_resource()
     def main() -> None:
         runpy.run_path(str(program.main), run_name="__main__")
@@ -282,6 +284,20 @@ def _run(program: Program, stack: str, config: StackConfig, recorder: Recorder) 
     finally:
         _cancel_leftovers()
     return _jsonable(resolved or {})
+
+
+def _forget_previous_attempt() -> None:
+    """Collect what the previous run left behind, quietly. A run that stopped at a missing stack
+    reference leaves outputs that failed on the empty reference (their errors were superseded by the
+    re-run); collected later, each would print 'Future exception was never retrieved' with a traceback
+    into some unrelated command's output."""
+    loop = _ensure_event_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, _context: None)
+    try:
+        gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
 
 
 def _cancel_leftovers() -> None:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from .reachability import Reachability
 from .render import Rendering
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -73,3 +74,29 @@ def violations(console: Console, rendering: Rendering) -> None:
         console.print(table)
     mandatory = sum(1 for v in found if v["level"] == "mandatory")
     console.print(f"[bold]{len(found)} violations[/], {mandatory} mandatory")
+
+
+#: How each reachability cell is shown: reaches, reaches part, one-way, blackholed, no route, itself.
+def _cell_text(matrix: Reachability, source: str, destination: str) -> str:
+    cell = matrix.cell(source, destination)
+    if cell.path == "self":
+        return "[dim]-[/]"
+    if cell.reaches:
+        text = "yes" if cell.coverage == "all" else "part"
+        return f"[green]{text}{' via egress' if cell.path == 'via-egress' else ''}[/]"
+    if cell.path in ("direct", "via-egress"):
+        return "[yellow]one-way[/]"
+    return {"blackhole": "[red]blackhole[/]", "elsewhere": "[red]misrouted[/]"}.get(cell.path, "[dim]no route[/]")
+
+
+def reachability(console: Console, matrix: Reachability) -> None:
+    """The Transit Gateway segment matrix: rows reach columns (a route there and a route back)."""
+    if not matrix.segments:
+        return
+    table = Table(title="segment reachability (Transit Gateway routes; row reaches column)", title_justify="left")
+    table.add_column("from \\ to", style="bold")
+    for segment in matrix.segments:
+        table.add_column(segment, justify="center")
+    for source in matrix.segments:
+        table.add_row(source, *(_cell_text(matrix, source, d) for d in matrix.segments))
+    console.print(table)

@@ -51,7 +51,9 @@ def test_json_record_has_the_documented_schema(tmp_path: Path) -> None:
     out = tmp_path / "dev.json"
     assert lz("preview", "--stack", "dev", "--json", str(out)).exit_code == EXIT_CLEAN
     record = json.loads(out.read_text())
-    assert set(record) == {"stack", "project", "resources", "outputs", "violations"}
+    assert set(record) == {"stack", "project", "resources", "outputs", "violations", "reachability"}
+    assert record["reachability"]["matrix"]["edge"]["workloads"] == {
+        "reaches": False, "path": "blackhole", "coverage": "all", "returns": False}
     assert (record["stack"], record["project"]) == ("dev", "open-banking-landing-zone")
     assert record["violations"] == []
     key = next(r for r in record["resources"] if r["type"] == "aws:kms/key:Key")

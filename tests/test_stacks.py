@@ -138,8 +138,11 @@ def test_password_policy_meets_cis(rendered: Render, stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_account_has_an_access_analyzer(rendered: Render, stack: str) -> None:
     analyzers = of_type(rendered(stack), "aws:accessanalyzer/analyzer:Analyzer")
-    assert {a["account_id"] for a in analyzers} == set(EXPECTED_ACCOUNTS[stack].values())
-    assert {a["inputs"]["type"] for a in analyzers} == {"ACCOUNT"}
+    account_scoped = [a for a in analyzers if a["inputs"]["type"] == "ACCOUNT"]
+    assert sorted(a["account_id"] for a in account_scoped) == sorted(EXPECTED_ACCOUNTS[stack].values())
+    # Beyond the baselines, only the security account runs the organization-wide analyzer.
+    assert [(a["account"], a["inputs"]["type"]) for a in analyzers if a not in account_scoped] == (
+        [("security", "ORGANIZATION")] if stack == "foundation" else [])
 
 
 def test_prod_protects_stateful_resources(rendered: Render) -> None:
@@ -151,24 +154,31 @@ def test_dev_does_not_protect_so_it_can_be_torn_down(rendered: Render) -> None:
     assert not any(k["options"]["protect"] for k in of_type(rendered("dev"), "aws:kms/key:Key"))
 
 
-def test_foundation_log_bucket_is_encrypted_with_the_log_archive_key(rendered: Render) -> None:
+def test_foundation_log_buckets_are_encrypted_with_the_log_archive_key(rendered: Render) -> None:
     rendering = rendered("foundation")
-    [bucket] = of_type(rendering, "aws:s3/bucket:Bucket")
-    [sse] = of_type(rendering, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    buckets = {b["outputs"]["bucket"]: b for b in of_type(rendering, "aws:s3/bucket:Bucket")}
+    sse = of_type(rendering, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
     log_key = next(k for k in of_type(rendering, "aws:kms/key:Key") if k["name"].endswith("-log-key"))
-    default = sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]
-    assert bucket["account"] == "logArchive" and bucket["options"]["protect"]
-    assert sse["inputs"]["bucket"] == bucket["outputs"]["bucket"]
-    assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": log_key["outputs"]["arn"]}
+    assert len(buckets) == 6 and {s["inputs"]["bucket"] for s in sse} == set(buckets)
+    for config in sse:
+        bucket = buckets[config["inputs"]["bucket"]]
+        default = config["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]
+        assert bucket["account"] == "logArchive" and bucket["options"]["protect"]
+        assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": log_key["outputs"]["arn"]}
 
 
-def test_foundation_log_bucket_only_admits_the_organization_over_tls(rendered: Render) -> None:
-    [policy] = of_type(rendered("foundation"), "aws:s3/bucketPolicy:BucketPolicy")
-    statements = json.loads(policy["inputs"]["policy"])["Statement"]
-    deny = next(s for s in statements if s["Effect"] == "Deny")
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    for allow in (s for s in statements if s["Effect"] == "Allow"):
-        assert allow["Condition"] == {"StringEquals": {"aws:SourceOrgID": "o-exampl3bank1"}}
+def test_foundation_log_buckets_only_admit_the_organization_over_tls(rendered: Render) -> None:
+    policies = of_type(rendered("foundation"), "aws:s3/bucketPolicy:BucketPolicy")
+    assert len(policies) == 6
+    for policy in policies:
+        statements = json.loads(policy["inputs"]["policy"])["Statement"]
+        deny = next(s for s in statements if s["Sid"] == "DenyInsecureTransport")
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        # The S3 server access log bucket admits only the log archive's own buckets; the rest the organization.
+        expected = ({"StringEquals": {"aws:SourceAccount": "100000000002"}} if "-s3-access-" in policy["inputs"]["bucket"]
+                    else {"StringEquals": {"aws:SourceOrgID": "o-exampl3bank1"}})
+        for allow in (s for s in statements if s["Effect"] == "Allow"):
+            assert allow["Condition"] == expected
 
 
 @pytest.mark.parametrize("stack", ["sandbox", "dev", "prod"])

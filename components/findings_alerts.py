@@ -1,0 +1,83 @@
+"""High and critical security findings, the moment they arrive, on a KMS-encrypted SNS topic.
+
+GuardDuty findings of severity 7 and above (HIGH and CRITICAL) match one EventBridge rule; Security
+Hub findings labelled HIGH or CRITICAL from every other product (Macie, Inspector, Config, Access
+Analyzer, ...) match another, so a GuardDuty finding is not announced twice. The topic policy admits
+only these rules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+GUARDDUTY_HIGH_SEVERITY = 7
+
+EVENT_PATTERNS: dict[str, dict[str, Any]] = {
+    "guardduty": {
+        "source": ["aws.guardduty"],
+        "detail-type": ["GuardDuty Finding"],
+        "detail": {"severity": [{"numeric": [">=", GUARDDUTY_HIGH_SEVERITY]}]},
+    },
+    "securityhub": {
+        "source": ["aws.securityhub"],
+        "detail-type": ["Security Hub Findings - Imported"],
+        "detail": {"findings": {
+            "Severity": {"Label": ["HIGH", "CRITICAL"]},
+            "RecordState": ["ACTIVE"],
+            "Workflow": {"Status": ["NEW"]},
+            "ProductName": [{"anything-but": "GuardDuty"}],
+        }},
+    },
+}
+
+
+@dataclass(frozen=True)
+class FindingsAlertsArgs:
+    name_prefix: str
+    account_id: str
+    #: Encrypts the topic; its key policy must admit events.amazonaws.com.
+    kms_key_arn: pulumi.Input[str]
+
+
+class FindingsAlerts(pulumi.ComponentResource):
+    topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: FindingsAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("openbanking:security:FindingsAlerts", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(
+            f"{name}-topic", name=f"{args.name_prefix}-security-findings", kms_master_key_id=args.kms_key_arn,
+            opts=child)
+        rules: list[aws.cloudwatch.EventRule] = []
+        for source, pattern in EVENT_PATTERNS.items():
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-{source}",
+                name=f"{args.name_prefix}-{source}-high-findings",
+                description=f"HIGH and CRITICAL {source} findings to the security findings topic",
+                event_pattern=json.dumps(pattern),
+                opts=child,
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-{source}", rule=rule.name, arn=self.topic.arn, target_id="security-findings-topic",
+                opts=pulumi.ResourceOptions(parent=rule))
+            rules.append(rule)
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=self.topic.arn,
+            policy=pulumi.Output.all(self.topic.arn, *[r.arn for r in rules]).apply(
+                lambda a: json.dumps({"Version": "2012-10-17", "Statement": [
+                    {"Sid": "FindingRulesPublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                     "Action": "sns:Publish", "Resource": a[0],
+                     "Condition": {"ArnEquals": {"aws:SourceArn": sorted(a[1:])}}},
+                    {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+                     "Resource": a[0], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                ]})),
+            opts=pulumi.ResourceOptions(parent=self.topic),
+        )
+        self.topic_arn = self.topic.arn
+        self.register_outputs({"topicArn": self.topic_arn})

@@ -1,0 +1,196 @@
+"""From the central log buckets into OpenSearch, with OpenSearch Ingestion (OSIS) pipelines.
+
+Each log bucket announces new objects to its own KMS-encrypted SQS queue (with a dead-letter queue);
+one pipeline per log type reads the notifications, fetches and decodes the objects and indexes them
+into the domain through the VPC. Why OSIS and not Firehose: Firehose cannot read from S3, so it would
+need a second write path (every account streaming to Firehose as well as to the archive); OSIS reads
+what the archive already holds, scales in OCUs, keeps a persistent buffer and signs with an IAM role
+(docs/foundation.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import yaml
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """One log type: the bucket it lands in, how its objects decode and the index it goes to."""
+
+    key: str
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    codec: Mapping[str, Any]
+    index: str
+    processors: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class LogIngestionArgs:
+    account_id: str
+    region: str
+    sources: Sequence[LogSource]
+    domain_arn: pulumi.Input[str]
+    domain_endpoint: pulumi.Input[str]
+    role: aws.iam.Role
+    subnet_ids: Sequence[pulumi.Input[str]]
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    #: Encrypts the queues, the pipelines' buffers and their log groups.
+    kms_key_arn: pulumi.Input[str]
+    #: The key the log objects are encrypted with (the pipelines decrypt with it).
+    log_kms_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    max_units: int = 4
+
+
+def ingestion_role(name: str, role_name: str, account_id: str, opts: pulumi.ResourceOptions) -> aws.iam.Role:
+    """The role the pipelines assume; created before the domain so the domain's access policy names it."""
+    return aws.iam.Role(
+        name,
+        name=role_name,
+        description="OpenSearch Ingestion pipelines: read the log archive, write to the log analytics domain",
+        assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "osis-pipelines.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }]}),
+        opts=opts,
+    )
+
+
+def pipeline_body(source: LogSource, queue_url: str, endpoint: str, role_arn: str, region: str) -> str:
+    """The Data Prepper pipeline definition OSIS runs for one log type."""
+    aws_auth = {"region": region, "sts_role_arn": role_arn}
+    pipeline: dict[str, Any] = {
+        "source": {"s3": {
+            "notification_type": "sqs",
+            "compression": "automatic",
+            "codec": dict(source.codec),
+            "sqs": {"queue_url": queue_url, "maximum_messages": 10, "visibility_timeout": "120s"},
+            "aws": aws_auth,
+        }},
+        "sink": [{"opensearch": {"hosts": [f"https://{endpoint}"], "index": source.index, "aws": aws_auth}}],
+    }
+    if source.processors:
+        pipeline["processor"] = [dict(p) for p in source.processors]
+    return yaml.safe_dump({"version": "2", f"{source.key}-pipeline": pipeline}, sort_keys=False)
+
+
+def _queue_policy(queue_arn: str, bucket_arn: str, account_id: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "BucketNotifies", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+         "Action": "sqs:SendMessage", "Resource": queue_arn,
+         "Condition": {"ArnEquals": {"aws:SourceArn": bucket_arn}, "StringEquals": {"aws:SourceAccount": account_id}}},
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": queue_arn,
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]})
+
+
+class LogIngestion(pulumi.ComponentResource):
+    pipelines: dict[str, aws.opensearchingest.Pipeline]
+    queues: dict[str, aws.sqs.Queue]
+
+    def __init__(self, name: str, args: LogIngestionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("openbanking:analytics:LogIngestion", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.pipelines, self.queues = {}, {}
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="OpenSearch Ingestion pipelines: HTTPS to the domain inside the VPC only",
+            egress=[aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.vpc_cidr],
+                description="HTTPS to the OpenSearch domain")],
+            opts=child,
+        )
+        for source in args.sources:
+            dlq = aws.sqs.Queue(
+                f"{name}-{source.key}-dlq",
+                name=f"logs-{source.key}-notifications-dlq",
+                kms_master_key_id=args.kms_key_arn,
+                kms_data_key_reuse_period_seconds=300,
+                message_retention_seconds=1209600,
+                opts=child,
+            )
+            queue = aws.sqs.Queue(
+                f"{name}-{source.key}",
+                name=f"logs-{source.key}-notifications",
+                kms_master_key_id=args.kms_key_arn,
+                kms_data_key_reuse_period_seconds=300,
+                visibility_timeout_seconds=300,
+                message_retention_seconds=1209600,
+                redrive_policy=dlq.arn.apply(lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 5})),
+                opts=child,
+            )
+            on_queue = pulumi.ResourceOptions(parent=queue)
+            queue_policy = aws.sqs.QueuePolicy(
+                f"{name}-{source.key}-policy",
+                queue_url=queue.url,
+                policy=pulumi.Output.all(queue.arn, source.bucket_arn).apply(
+                    lambda a: _queue_policy(a[0], a[1], args.account_id)),
+                opts=on_queue,
+            )
+            aws.s3.BucketNotification(
+                f"{name}-{source.key}-notification",
+                bucket=source.bucket_name,
+                queues=[aws.s3.BucketNotificationQueueArgs(queue_arn=queue.arn, events=["s3:ObjectCreated:*"])],
+                opts=pulumi.ResourceOptions(parent=queue, depends_on=[queue_policy]),
+            )
+            group = aws.cloudwatch.LogGroup(
+                f"{name}-{source.key}-pipeline-logs",
+                name=f"/aws/vendedlogs/OpenSearchIngestion/logs-{source.key}",
+                kms_key_id=args.kms_key_arn,
+                retention_in_days=args.log_retention_days,
+                opts=child,
+            )
+            self.pipelines[source.key] = aws.opensearchingest.Pipeline(
+                f"{name}-{source.key}",
+                pipeline_name=f"logs-{source.key}",
+                min_units=1,
+                max_units=args.max_units,
+                pipeline_role_arn=args.role.arn,
+                pipeline_configuration_body=pulumi.Output.all(queue.url, args.domain_endpoint, args.role.arn).apply(
+                    lambda a, s=source: pipeline_body(s, a[0], a[1], a[2], args.region)),
+                buffer_options=aws.opensearchingest.PipelineBufferOptionsArgs(persistent_buffer_enabled=True),
+                encryption_at_rest_options=aws.opensearchingest.PipelineEncryptionAtRestOptionsArgs(
+                    kms_key_arn=args.kms_key_arn),
+                log_publishing_options=aws.opensearchingest.PipelineLogPublishingOptionsArgs(
+                    is_logging_enabled=True,
+                    cloudwatch_log_destination=aws.opensearchingest.
+                    PipelineLogPublishingOptionsCloudwatchLogDestinationArgs(log_group=group.name)),
+                vpc_options=aws.opensearchingest.PipelineVpcOptionsArgs(
+                    subnet_ids=list(args.subnet_ids), security_group_ids=[security_group.id],
+                    vpc_endpoint_management="SERVICE"),
+                opts=child,
+            )
+            self.queues[source.key] = queue
+        queue_arns = [q.arn for q in self.queues.values()]
+        bucket_arns = [s.bucket_arn for s in args.sources]
+        aws.iam.RolePolicy(
+            f"{name}-role-policy",
+            role=args.role.name,
+            policy=pulumi.Output.all(queues=queue_arns, buckets=bucket_arns, domain=args.domain_arn,
+                                     key=args.kms_key_arn, log_key=args.log_kms_key_arn).apply(
+                lambda a: json.dumps({"Version": "2012-10-17", "Statement": [
+                    {"Sid": "ReadNotifications", "Effect": "Allow",
+                     "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+                     "Resource": a["queues"]},
+                    {"Sid": "ReadLogObjects", "Effect": "Allow", "Action": ["s3:GetObject"],
+                     "Resource": [f"{arn}/*" for arn in a["buckets"]]},
+                    {"Sid": "DecryptLogs", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                     "Resource": [a["key"], a["log_key"]]},
+                    {"Sid": "WriteToDomain", "Effect": "Allow", "Action": ["es:DescribeDomain", "es:ESHttp*"],
+                     "Resource": [a["domain"], f"{a['domain']}/*"]},
+                ]})),
+            opts=child,
+        )
+        self.register_outputs({"pipelines": {k: p.pipeline_arn for k, p in self.pipelines.items()}})

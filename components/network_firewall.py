@@ -1,0 +1,164 @@
+"""AWS Network Firewall for the egress VPC: strict rule order, drop by default, a domain allow-list.
+
+Rules, in the order the engine evaluates them (STRICT_ORDER):
+1. the allow-list: TLS SNI and HTTP Host of the configured domains pass (`.example.com` also covers
+   its subdomains), from the environment's own ranges (`HOME_NET`);
+2. non-TCP traffic to the internet (UDP, ICMP) is dropped outright: under `aws:drop_established` the
+   first packet of a new UDP flow would otherwise leave before the flow counts as established;
+3. default actions `aws:drop_established` + `aws:alert_established`: anything not allowed is dropped
+   and alerted once the TCP handshake completes, which is the moment the SNI/Host can be seen
+   (`aws:drop_strict` would drop the handshake itself, so no domain rule could ever match).
+
+Alert and flow logs go to the log archive bucket (S3, Object Lock), the firewall, its policy and its
+rule groups are encrypted with a customer-managed key, and delete, policy-change and subnet-change
+protection are on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+#: Capacity of the allow-list rule group; fixed at creation (changing it replaces the group).
+ALLOW_LIST_CAPACITY = 1000
+DROP_NON_TCP_RULES = "\n".join([
+    'drop udp $HOME_NET any -> $EXTERNAL_NET any (msg:"egress: UDP to the internet is not allowed"; '
+    "sid:1000001; rev:1;)",
+    'drop icmp $HOME_NET any -> $EXTERNAL_NET any (msg:"egress: ICMP to the internet is not allowed"; '
+    "sid:1000002; rev:1;)",
+])
+FIREWALL_LOG_PREFIX = "network-firewall"
+
+
+@dataclass(frozen=True)
+class NetworkFirewallArgs:
+    name_prefix: str
+    vpc_id: pulumi.Input[str]
+    #: One firewall subnet per AZ the firewall serves.
+    subnet_ids: Sequence[pulumi.Input[str]]
+    allowed_domains: Sequence[str]
+    #: The environment's own ranges (spokes, egress VPC, on-prem): the firewall's HOME_NET.
+    home_net: Sequence[str]
+    kms_key_arn: pulumi.Input[str]
+    log_bucket_name: pulumi.Input[str]
+
+
+def endpoint_in_subnet(statuses: Any, subnet_id: str) -> str:
+    """The firewall endpoint (vpce-...) AWS placed in `subnet_id`, from the firewall's status. The SDK's
+    output types are mappings keyed by the snake_case names, so this reads them as mappings."""
+    for status in statuses or []:
+        for sync in status.get("sync_states") or []:
+            for attachment in sync.get("attachments") or []:
+                if attachment.get("subnet_id") == subnet_id and attachment.get("endpoint_id"):
+                    return str(attachment["endpoint_id"])
+    raise ValueError(f"the network firewall reports no endpoint in subnet {subnet_id}")
+
+
+class NetworkFirewall(pulumi.ComponentResource):
+    firewall: aws.networkfirewall.Firewall
+    policy: aws.networkfirewall.FirewallPolicy
+    #: Firewall endpoint id per subnet, in the order of `args.subnet_ids`.
+    endpoint_ids: list[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: NetworkFirewallArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("openbanking:network:NetworkFirewall", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        encryption = {"type": "CUSTOMER_KMS", "key_id": args.kms_key_arn}
+        references = []
+        if args.allowed_domains:
+            allow = aws.networkfirewall.RuleGroup(
+                f"{name}-allow-list",
+                name=f"{args.name_prefix}-egress-allow-list",
+                description="Egress domain allow-list (TLS SNI and HTTP Host), from the environment config",
+                type="STATEFUL",
+                capacity=ALLOW_LIST_CAPACITY,
+                rule_group=aws.networkfirewall.RuleGroupRuleGroupArgs(
+                    rules_source=aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
+                        rules_source_list=aws.networkfirewall.RuleGroupRuleGroupRulesSourceRulesSourceListArgs(
+                            generated_rules_type="ALLOWLIST",
+                            target_types=["TLS_SNI", "HTTP_HOST"],
+                            targets=list(args.allowed_domains),
+                        )),
+                    stateful_rule_options=aws.networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
+                        rule_order="STRICT_ORDER"),
+                ),
+                encryption_configuration=aws.networkfirewall.RuleGroupEncryptionConfigurationArgs(**encryption),
+                opts=child,
+            )
+            references.append(aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
+                resource_arn=allow.arn, priority=100))
+        drop_non_tcp = aws.networkfirewall.RuleGroup(
+            f"{name}-drop-non-tcp",
+            name=f"{args.name_prefix}-egress-drop-non-tcp",
+            description="Drop UDP and ICMP to the internet",
+            type="STATEFUL",
+            capacity=10,
+            rule_group=aws.networkfirewall.RuleGroupRuleGroupArgs(
+                rules_source=aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(rules_string=DROP_NON_TCP_RULES),
+                stateful_rule_options=aws.networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
+                    rule_order="STRICT_ORDER"),
+            ),
+            encryption_configuration=aws.networkfirewall.RuleGroupEncryptionConfigurationArgs(**encryption),
+            opts=child,
+        )
+        references.append(aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
+            resource_arn=drop_non_tcp.arn, priority=200))
+        self.policy = aws.networkfirewall.FirewallPolicy(
+            f"{name}-policy",
+            name=f"{args.name_prefix}-egress",
+            description="Egress inspection: strict order, allow-listed domains only, drop by default",
+            firewall_policy=aws.networkfirewall.FirewallPolicyFirewallPolicyArgs(
+                stateless_default_actions=["aws:forward_to_sfe"],
+                stateless_fragment_default_actions=["aws:forward_to_sfe"],
+                stateful_engine_options=aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulEngineOptionsArgs(
+                    rule_order="STRICT_ORDER", stream_exception_policy="DROP"),
+                stateful_default_actions=["aws:drop_established", "aws:alert_established"],
+                stateful_rule_group_references=references,
+                policy_variables=aws.networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesArgs(
+                    rule_variables=[aws.networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableArgs(
+                        key="HOME_NET",
+                        ip_set=aws.networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableIpSetArgs(
+                            definitions=list(args.home_net)),
+                    )]),
+            ),
+            encryption_configuration=aws.networkfirewall.FirewallPolicyEncryptionConfigurationArgs(**encryption),
+            opts=child,
+        )
+        self.firewall = aws.networkfirewall.Firewall(
+            f"{name}-firewall",
+            name=f"{args.name_prefix}-egress",
+            description="Egress inspection for every spoke of the environment",
+            firewall_policy_arn=self.policy.arn,
+            vpc_id=args.vpc_id,
+            subnet_mappings=[aws.networkfirewall.FirewallSubnetMappingArgs(subnet_id=s) for s in args.subnet_ids],
+            delete_protection=True,
+            firewall_policy_change_protection=True,
+            subnet_change_protection=True,
+            encryption_configuration=aws.networkfirewall.FirewallEncryptionConfigurationArgs(**encryption),
+            opts=child,
+        )
+        aws.networkfirewall.LoggingConfiguration(
+            f"{name}-logging",
+            firewall_arn=self.firewall.arn,
+            logging_configuration=aws.networkfirewall.LoggingConfigurationLoggingConfigurationArgs(
+                log_destination_configs=[
+                    aws.networkfirewall.LoggingConfigurationLoggingConfigurationLogDestinationConfigArgs(
+                        log_type=log_type,
+                        log_destination_type="S3",
+                        log_destination={"bucketName": args.log_bucket_name,
+                                         "prefix": f"{FIREWALL_LOG_PREFIX}/{args.name_prefix}/{log_type.lower()}"},
+                    ) for log_type in ("ALERT", "FLOW")
+                ]),
+            opts=pulumi.ResourceOptions(parent=self.firewall),
+        )
+        self.endpoint_ids = [
+            pulumi.Output.all(self.firewall.firewall_statuses, subnet_id).apply(
+                lambda parts: endpoint_in_subnet(parts[0], parts[1]))
+            for subnet_id in args.subnet_ids
+        ]
+        self.register_outputs({"firewallArn": self.firewall.arn, "policyArn": self.policy.arn,
+                               "endpointIds": self.endpoint_ids})

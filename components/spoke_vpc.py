@@ -1,0 +1,145 @@
+"""A spoke VPC: private subnets only, reached and leaving through the Transit Gateway.
+
+No internet gateway, no NAT: the only way out is the default route to the TGW (and from there the
+egress VPC's firewall and proxy). AWS APIs are reached through gateway and interface endpoints. The
+attachment is created here, with the spoke account's provider; the hub (network account) accepts,
+associates and propagates it. Hub-dependent wiring (the default route once the attachment is accepted,
+the proxy zone and the Resolver rules) is added by :meth:`SpokeVpc.join_hub`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from .cidr_plan import SPOKE_TIERS, carve
+from .vpc_baseline import SPOKE_INTERFACE_ENDPOINTS, harden_vpc, vpc_endpoints
+
+
+@dataclass(frozen=True)
+class SpokeVpcArgs:
+    cidr_block: str
+    az_count: int
+    #: Availability Zone IDs (not names: names differ per account) shared with the hub, in order.
+    zone_ids: pulumi.Input[Sequence[str]]
+    region: str
+    transit_gateway_id: pulumi.Input[str]
+    #: The log archive bucket ARN flow logs are delivered to.
+    flow_log_bucket_arn: pulumi.Input[str]
+    #: The TGW segment this VPC joins (a tag, for people and for `lz`'s reachability).
+    segment: str
+    #: What the attachment must wait for: the RAM principal association sharing the TGW with this account.
+    share_ready: Sequence[pulumi.Resource] = ()
+    interface_endpoints: Sequence[str] = SPOKE_INTERFACE_ENDPOINTS
+
+
+@dataclass(frozen=True)
+class HubLink:
+    """What the hub hands back once it has accepted the attachment."""
+
+    #: The hub-side resources the default route must wait for (accepter, association).
+    accepted: Sequence[pulumi.Resource]
+    #: The egress proxy's private hosted zone, and the hub's authorisation to associate it.
+    proxy_zone_id: pulumi.Input[str] | None = None
+    proxy_zone_authorization: pulumi.Resource | None = None
+    #: Resolver forwarding rules shared by RAM (label -> rule id), and the share associations they need first.
+    resolver_rule_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    resolver_rules_shared: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+class SpokeVpc(pulumi.ComponentResource):
+    vpc: aws.ec2.Vpc
+    attachment: aws.ec2transitgateway.VpcAttachment
+    subnets: dict[str, list[aws.ec2.Subnet]]
+
+    def __init__(self, name: str, args: SpokeVpcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("openbanking:network:SpokeVpc", name, None, opts)
+        self._name = name
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+        plan = carve(args.cidr_block, SPOKE_TIERS, args.az_count)
+        self.vpc = aws.ec2.Vpc(
+            name,
+            cidr_block=args.cidr_block,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": name, "lz:segment": args.segment},
+            opts=child,
+        )
+        harden_vpc(name, self.vpc, args.flow_log_bucket_arn, self)
+        zone_ids = pulumi.Output.from_input(args.zone_ids)
+        self.subnets = {
+            tier: [aws.ec2.Subnet(
+                f"{name}-{tier}-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone_id=zone_ids.apply(lambda z, i=i: z[i]),
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-{tier}-{i}", "lz:tier": tier},
+                opts=child,
+            ) for i, cidr in enumerate(cidrs)]
+            for tier, cidrs in plan.items()
+        }
+        # Workload subnets (private, data) share one table: local, the gateway endpoints, 0/0 -> TGW.
+        self.route_table = aws.ec2.RouteTable(f"{name}-rt", vpc_id=self.vpc.id,
+                                              tags={"Name": f"{name}-workload"}, opts=child)
+        # TGW subnets hold only the attachment ENIs: local routes only.
+        self.tgw_route_table = aws.ec2.RouteTable(f"{name}-tgw-rt", vpc_id=self.vpc.id,
+                                                  tags={"Name": f"{name}-tgw"}, opts=child)
+        for tier, subnets in self.subnets.items():
+            table = self.tgw_route_table if tier == "tgw" else self.route_table
+            for i, subnet in enumerate(subnets):
+                aws.ec2.RouteTableAssociation(f"{name}-{tier}-{i}-rt", subnet_id=subnet.id,
+                                              route_table_id=table.id, opts=pulumi.ResourceOptions(parent=subnet))
+        self.endpoint_security_group = vpc_endpoints(
+            name, vpc=self.vpc, vpc_cidr=args.cidr_block, region=args.region,
+            subnet_ids=[s.id for s in self.subnets["private"]], route_table_ids=[self.route_table.id],
+            interface_services=args.interface_endpoints, parent=self)
+        self.attachment = aws.ec2transitgateway.VpcAttachment(
+            f"{name}-tgw-attachment",
+            transit_gateway_id=args.transit_gateway_id,
+            vpc_id=self.vpc.id,
+            subnet_ids=[s.id for s in self.subnets["tgw"]],
+            dns_support="enable",
+            tags={"Name": name, "lz:segment": args.segment},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.share_ready)),
+        )
+        self.vpc_id = self.vpc.id
+        self.attachment_id = self.attachment.id
+        self.private_subnet_ids = [s.id for s in self.subnets["private"]]
+        self.data_subnet_ids = [s.id for s in self.subnets["data"]]
+        self.register_outputs({
+            "vpcId": self.vpc_id,
+            "attachmentId": self.attachment_id,
+            "privateSubnetIds": self.private_subnet_ids,
+            "dataSubnetIds": self.data_subnet_ids,
+        })
+
+    def join_hub(self, link: HubLink) -> None:
+        """The spoke-side wiring that needs the hub: the default route (once the hub has accepted the
+        attachment), the proxy's private zone and the shared Resolver rules."""
+        name = self._name
+        aws.ec2.Route(
+            f"{name}-default-to-tgw",
+            route_table_id=self.route_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            transit_gateway_id=self._args.transit_gateway_id,
+            opts=pulumi.ResourceOptions(parent=self.route_table, depends_on=[self.attachment, *link.accepted]),
+        )
+        if link.proxy_zone_id is not None and link.proxy_zone_authorization is not None:
+            aws.route53.ZoneAssociation(
+                f"{name}-proxy-zone",
+                zone_id=link.proxy_zone_id,
+                vpc_id=self.vpc.id,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[link.proxy_zone_authorization]),
+            )
+        for label, rule_id in link.resolver_rule_ids.items():
+            aws.route53.ResolverRuleAssociation(
+                f"{name}-resolver-{label}",
+                resolver_rule_id=rule_id,
+                vpc_id=self.vpc.id,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(link.resolver_rules_shared)),
+            )

@@ -1,0 +1,88 @@
+"""The foundation section of the environment config: each rule, with the key path in the message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from environments.config import CONFIG_KEY, load_environment
+from tests.test_config import problems, stack_config
+
+FND = f"{CONFIG_KEY}.foundation"
+
+
+def foundation() -> dict[str, Any]:
+    return stack_config("foundation")
+
+
+def test_the_foundation_stack_needs_its_section() -> None:
+    raw = foundation()
+    del raw["foundation"]
+    assert problems(raw) == [f"{FND}: is required for the foundation stack (allowed regions, log retention, "
+                             "OpenSearch)"]
+
+
+def test_only_the_foundation_stack_configures_the_organization() -> None:
+    raw = stack_config("dev")
+    raw["foundation"] = foundation()["foundation"]
+    assert problems(raw) == [f"{FND}: only the foundation stack configures the organization (this is a workload stack)"]
+
+
+def test_allowed_regions_must_include_the_stacks_region() -> None:
+    raw = foundation()
+    raw["foundation"]["allowedRegions"] = ["eu-west-1"]
+    assert problems(raw) == [f"{FND}.allowedRegions: ['eu-west-1'] does not include the stack's own region "
+                             "'eu-west-2'; the region SCP would deny the landing zone itself"]
+
+
+def test_allowed_regions_must_exist() -> None:
+    raw = foundation()
+    raw["foundation"]["allowedRegions"] = ["eu-west-2", "mars-north-1"]
+    assert problems(raw) == [f"{FND}.allowedRegions.1: 'mars-north-1' is not a known AWS region"]
+
+
+def test_logs_cannot_expire_while_object_lock_retains_them() -> None:
+    raw = foundation()
+    raw["foundation"]["logArchive"]["expireAfterDays"] = 2000
+    assert problems(raw) == [f"{FND}.logArchive.expireAfterDays: 2000 is shorter than objectLockDays (2557); "
+                             "logs cannot expire while Object Lock still retains them"]
+
+
+def test_glacier_comes_at_least_30_days_after_infrequent_access() -> None:
+    raw = foundation()
+    raw["foundation"]["logArchive"]["glacierAfterDays"] = 100
+    assert problems(raw) == [f"{FND}.logArchive.glacierAfterDays: 100 must be at least 30 days after "
+                             "infrequentAccessAfterDays (90); S3 keeps objects 30 days in infrequent access"]
+
+
+def test_data_nodes_spread_evenly_over_the_zones() -> None:
+    raw = foundation()
+    raw["foundation"]["openSearch"]["instanceCount"] = 4
+    assert problems(raw) == [f"{FND}.openSearch.instanceCount: 4 is not a multiple of availabilityZones (3); "
+                             "zone awareness needs the same number of data nodes in every zone"]
+
+
+def test_prod_log_analytics_needs_dedicated_masters() -> None:
+    raw = foundation()
+    del raw["foundation"]["openSearch"]["dedicatedMasterType"]
+    assert problems(raw) == [f"{FND}.openSearch.dedicatedMasterType: is required in prod (dedicated master nodes)"]
+
+
+def test_a_nonprod_foundation_may_run_a_single_node() -> None:
+    raw = foundation()
+    raw["stage"] = "nonprod"
+    raw["foundation"]["openSearch"] = {"instanceCount": 1, "availabilityZones": 1}
+    assert load_environment(raw).foundation is not None
+
+
+def test_account_creation_needs_a_valid_email() -> None:
+    raw = foundation()
+    raw["foundation"]["accountCreation"] = {"security": {"email": "not-an-email", "name": "Security"}}
+    [problem] = problems(raw)
+    assert problem.startswith(f"{FND}.accountCreation.security.email: 'not-an-email'")
+
+
+def test_only_foundation_accounts_can_be_created() -> None:
+    raw = foundation()
+    raw["foundation"]["accountCreation"] = {"network": {"email": "net@example-bank.co.uk", "name": "Network"}}
+    [problem] = problems(raw)
+    assert problem.startswith(f"{FND}.accountCreation.network")

@@ -1,0 +1,225 @@
+"""The log archive, the organization trail and the log analytics path, as the foundation stack records them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+
+from components.cis_metric_filters import CIS_METRIC_FILTERS
+from lz.render import Rendering
+from tests.conftest import of_type
+
+Render = Callable[[str], Rendering]
+DELIVERY_BUCKETS = ("trail", "config", "flow-logs", "waf", "access-logs")
+
+
+def buckets(rendered: Render) -> dict[str, dict[str, Any]]:
+    """Log archive buckets by key (trail, config, flow-logs, waf, access-logs, s3-access)."""
+    found = {}
+    for bucket in of_type(rendered("foundation"), "aws:s3/bucket:Bucket"):
+        name = bucket["outputs"]["bucket"]
+        key = "waf" if name.startswith("aws-waf-logs-") else next(
+            k for k in (*DELIVERY_BUCKETS, "s3-access") if f"-{k}-" in name)
+        found[key] = bucket
+    return found
+
+
+def by_bucket(rendered: Render, type_: str) -> dict[str, dict[str, Any]]:
+    return {r["inputs"]["bucket"]: r for r in of_type(rendered("foundation"), type_)}
+
+
+def log_key_arn(rendered: Render) -> str:
+    return next(k for k in of_type(rendered("foundation"), "aws:kms/key:Key")
+                if k["name"].endswith("-log-key"))["outputs"]["arn"]
+
+
+def test_the_log_archive_has_one_bucket_per_log_type_plus_server_access_logs(rendered: Render) -> None:
+    found = buckets(rendered)
+    assert set(found) == {*DELIVERY_BUCKETS, "s3-access"}
+    assert {b["account"] for b in found.values()} == {"logArchive"}
+
+
+def test_every_log_bucket_is_created_with_object_lock(rendered: Render) -> None:
+    assert all(b["inputs"]["objectLockEnabled"] is True for b in buckets(rendered).values())
+
+
+@pytest.mark.parametrize("key", DELIVERY_BUCKETS)
+def test_delivery_buckets_retain_every_object_in_compliance_mode(rendered: Render, key: str) -> None:
+    name = buckets(rendered)[key]["outputs"]["bucket"]
+    lock = by_bucket(rendered, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")[name]
+    assert lock["inputs"]["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 2557}
+
+
+def test_the_server_access_log_bucket_denies_deletion_instead_of_a_default_retention(rendered: Render) -> None:
+    name = buckets(rendered)["s3-access"]["outputs"]["bucket"]
+    assert name not in by_bucket(rendered, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    policy = json.loads(by_bucket(rendered, "aws:s3/bucketPolicy:BucketPolicy")[name]["inputs"]["policy"])
+    deny = next(s for s in policy["Statement"] if s["Sid"] == "DenyLogDeletion")
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(deny["Action"])
+
+
+def test_every_log_bucket_uses_sse_kms_with_the_log_key_and_bucket_keys(rendered: Render) -> None:
+    sse = by_bucket(rendered, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    for bucket in buckets(rendered).values():
+        [rule] = sse[bucket["outputs"]["bucket"]]["inputs"]["rules"]
+        assert rule["bucketKeyEnabled"] is True
+        assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms",
+                                                              "kmsMasterKeyId": log_key_arn(rendered)}
+
+
+def test_every_log_bucket_policy_denies_plain_http(rendered: Render) -> None:
+    policies = by_bucket(rendered, "aws:s3/bucketPolicy:BucketPolicy")
+    for bucket in buckets(rendered).values():
+        doc = json.loads(policies[bucket["outputs"]["bucket"]]["inputs"]["policy"])
+        assert {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [bucket["outputs"]["arn"], f"{bucket['outputs']['arn']}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}} in doc["Statement"]
+
+
+@pytest.mark.parametrize(("key", "service"), [
+    ("trail", "cloudtrail.amazonaws.com"), ("config", "config.amazonaws.com"),
+    ("flow-logs", "delivery.logs.amazonaws.com"), ("waf", "delivery.logs.amazonaws.com"),
+    ("access-logs", "delivery.logs.amazonaws.com"), ("s3-access", "logging.s3.amazonaws.com"),
+])
+def test_each_bucket_admits_only_its_delivery_service(rendered: Render, key: str, service: str) -> None:
+    name = buckets(rendered)[key]["outputs"]["bucket"]
+    doc = json.loads(by_bucket(rendered, "aws:s3/bucketPolicy:BucketPolicy")[name]["inputs"]["policy"])
+    assert {p for s in doc["Statement"] if s["Effect"] == "Allow" for p in s["Principal"]["Service"]} == {service}
+
+
+def test_log_buckets_move_to_cheaper_storage_then_expire_as_configured(rendered: Render) -> None:
+    lifecycles = by_bucket(rendered, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    for bucket in buckets(rendered).values():
+        [rule] = lifecycles[bucket["outputs"]["bucket"]]["inputs"]["rules"]
+        assert [(t["days"], t["storageClass"]) for t in rule["transitions"]] == [(90, "STANDARD_IA"), (365, "GLACIER")]
+        assert rule["expiration"]["days"] == 2557 and rule["noncurrentVersionExpiration"]["noncurrentDays"] == 2557
+
+
+def test_every_delivery_bucket_writes_server_access_logs_to_the_separate_bucket(rendered: Render) -> None:
+    found = buckets(rendered)
+    logging = by_bucket(rendered, "aws:s3/bucketLogging:BucketLogging")
+    target = found["s3-access"]["outputs"]["bucket"]
+    assert set(logging) == {found[k]["outputs"]["bucket"] for k in DELIVERY_BUCKETS}
+    assert {entry["inputs"]["targetBucket"] for entry in logging.values()} == {target}
+
+
+def trail(rendered: Render) -> dict[str, Any]:
+    [found] = of_type(rendered("foundation"), "aws:cloudtrail/trail:Trail")
+    return found
+
+
+def test_the_organization_trail_covers_every_account_and_region(rendered: Render) -> None:
+    inputs = trail(rendered)["inputs"]
+    assert trail(rendered)["account"] == "organization"
+    assert inputs["isOrganizationTrail"] is True and inputs["isMultiRegionTrail"] is True
+    assert inputs["includeGlobalServiceEvents"] is True and inputs["enableLogging"] is True
+
+
+def test_the_organization_trail_is_validated_and_encrypted_into_the_trail_bucket(rendered: Render) -> None:
+    inputs = trail(rendered)["inputs"]
+    assert inputs["enableLogFileValidation"] is True
+    assert inputs["kmsKeyId"] == log_key_arn(rendered)
+    assert inputs["s3BucketName"] == buckets(rendered)["trail"]["outputs"]["bucket"]
+
+
+def test_the_organization_trail_streams_to_its_encrypted_log_group(rendered: Render) -> None:
+    rendering = rendered("foundation")
+    inputs = trail(rendered)["inputs"]
+    [group] = [g for g in of_type(rendering, "aws:cloudwatch/logGroup:LogGroup") if g["account"] == "organization"]
+    assert inputs["cloudWatchLogsGroupArn"] == f"{group['outputs']['arn']}:*"
+    assert group["inputs"]["kmsKeyId"].startswith("arn:aws:kms:eu-west-2:100000000001:key/")
+    role = next(r for r in of_type(rendering, "aws:iam/role:Role") if r["outputs"]["arn"] == inputs["cloudWatchLogsRoleArn"])
+    assert json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]["Principal"] == {
+        "Service": "cloudtrail.amazonaws.com"}
+
+
+def test_the_organization_trail_records_data_events_on_exactly_the_configured_resources(rendered: Render) -> None:
+    selectors = {s["name"]: {f["field"]: f for f in s["fieldSelectors"]}
+                 for s in trail(rendered)["inputs"]["advancedEventSelectors"]}
+    assert selectors["Management events"]["eventCategory"]["equals"] == ["Management"]
+    assert selectors["Sensitive S3 objects"]["resources.ARN"]["startsWiths"] == [
+        "arn:aws:s3:::example-bank-prod-ais-consent-evidence/", "arn:aws:s3:::example-bank-prod-pis-payment-evidence/"]
+    assert selectors["Sensitive DynamoDB tables"]["resources.ARN"]["equals"] == [
+        "arn:aws:dynamodb:eu-west-2:400000000004:table/prod-ais-consents",
+        "arn:aws:dynamodb:eu-west-2:400000000005:table/prod-pis-payments"]
+
+
+def test_every_cis_metric_filter_alarms_to_the_encrypted_topic(rendered: Render) -> None:
+    rendering = rendered("foundation")
+    filters = {f["inputs"]["metricTransformation"]["name"]: f
+               for f in of_type(rendering, "aws:cloudwatch/logMetricFilter:LogMetricFilter")}
+    alarms = {a["inputs"]["metricName"]: a for a in of_type(rendering, "aws:cloudwatch/metricAlarm:MetricAlarm")}
+    [topic] = [t for t in of_type(rendering, "aws:sns/topic:Topic") if t["account"] == "organization"]
+    assert set(filters) == set(alarms) == set(CIS_METRIC_FILTERS)
+    assert len(CIS_METRIC_FILTERS) == 15
+    for metric, (_, pattern) in CIS_METRIC_FILTERS.items():
+        assert filters[metric]["inputs"]["pattern"] == pattern
+        assert alarms[metric]["inputs"]["alarmActions"] == [topic["outputs"]["arn"]]
+        assert alarms[metric]["inputs"]["threshold"] == 1
+    assert topic["inputs"]["kmsMasterKeyId"].startswith("arn:aws:kms:eu-west-2:100000000001:key/")
+
+
+def domain(rendered: Render) -> dict[str, Any]:
+    [found] = of_type(rendered("foundation"), "aws:opensearch/domain:Domain")
+    return found
+
+
+def test_opensearch_lives_in_the_log_archives_isolated_vpc(rendered: Render) -> None:
+    rendering = rendered("foundation")
+    [vpc] = [v for v in of_type(rendering, "aws:ec2/vpc:Vpc") if v["account"] == "logArchive"]
+    subnets = {s["id"] for s in of_type(rendering, "aws:ec2/subnet:Subnet") if s["inputs"]["vpcId"] == vpc["id"]}
+    assert domain(rendered)["account"] == "logArchive"
+    assert set(domain(rendered)["inputs"]["vpcOptions"]["subnetIds"]) == subnets and len(subnets) == 3
+    assert not [g for g in of_type(rendering, "aws:ec2/internetGateway:InternetGateway") if g["account"] == "logArchive"]
+
+
+def test_opensearch_uses_iam_fine_grained_access_without_internal_users(rendered: Render) -> None:
+    rendering = rendered("foundation")
+    security = domain(rendered)["inputs"]["advancedSecurityOptions"]
+    master = next(r for r in of_type(rendering, "aws:iam/role:Role") if r["name"].endswith("-opensearch-master"))
+    assert security["enabled"] is True and security["internalUserDatabaseEnabled"] is False
+    assert security["masterUserOptions"] == {"masterUserArn": master["outputs"]["arn"]}
+
+
+def test_opensearch_encrypts_with_the_analytics_key_and_between_nodes_over_tls12(rendered: Render) -> None:
+    inputs = domain(rendered)["inputs"]
+    key = next(k for k in of_type(rendered("foundation"), "aws:kms/key:Key") if k["name"].endswith("-analytics-key"))
+    assert inputs["encryptAtRest"] == {"enabled": True, "kmsKeyId": key["outputs"]["arn"]}
+    assert inputs["nodeToNodeEncryption"] == {"enabled": True}
+    assert inputs["domainEndpointOptions"] == {"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-2-PFS-2023-10"}
+
+
+def test_opensearch_publishes_audit_logs_through_a_scoped_resource_policy(rendered: Render) -> None:
+    rendering = rendered("foundation")
+    logs = {o["logType"]: o for o in domain(rendered)["inputs"]["logPublishingOptions"]}
+    [policy] = of_type(rendering, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+    [statement] = json.loads(policy["inputs"]["policyDocument"])["Statement"]
+    assert logs["AUDIT_LOGS"]["enabled"] is True
+    assert f"{logs['AUDIT_LOGS']['cloudwatchLogGroupArn']}:*" in statement["Resource"]
+    assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": domain(rendered)["outputs"]["arn"]}
+
+
+def test_prod_opensearch_has_dedicated_masters_and_zone_awareness(rendered: Render) -> None:
+    cluster = domain(rendered)["inputs"]["clusterConfig"]
+    assert cluster["dedicatedMasterEnabled"] is True and cluster["dedicatedMasterCount"] == 3
+    assert cluster["zoneAwarenessEnabled"] is True and cluster["zoneAwarenessConfig"] == {"availabilityZoneCount": 3}
+
+
+def test_every_delivery_bucket_feeds_an_ingestion_pipeline_into_the_domain(rendered: Render) -> None:
+    rendering = rendered("foundation")
+    queues = {q["outputs"]["arn"]: q["outputs"]["url"] for q in of_type(rendering, "aws:sqs/queue:Queue")}
+    notified = {n["inputs"]["bucket"]: queues[n["inputs"]["queues"][0]["queueArn"]]
+                for n in of_type(rendering, "aws:s3/bucketNotification:BucketNotification")}
+    read = {}
+    for pipeline in of_type(rendering, "aws:opensearchingest/pipeline:Pipeline"):
+        [body] = [v for k, v in yaml.safe_load(pipeline["inputs"]["pipelineConfigurationBody"]).items() if k != "version"]
+        read[body["source"]["s3"]["sqs"]["queue_url"]] = body
+        assert body["sink"][0]["opensearch"]["hosts"] == [f"https://{domain(rendered)['outputs']['endpoint']}"]
+        assert pipeline["inputs"]["vpcOptions"]["subnetIds"] == domain(rendered)["inputs"]["vpcOptions"]["subnetIds"]
+    assert set(notified) == {buckets(rendered)[k]["outputs"]["bucket"] for k in DELIVERY_BUCKETS}
+    assert set(notified.values()) == set(read)
