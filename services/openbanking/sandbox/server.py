@@ -131,8 +131,11 @@ class Sandbox:
 
 
 def build_sandbox(state: SandboxState, *, port: int, customers: int = 5, months: int = 6,
-                  environment: str = "local") -> Sandbox:
-    """Start moto (DynamoDB), create the tables, migrate and seed PostgreSQL, and assemble the apps."""
+                  environment: str | None = None) -> Sandbox:
+    """Start moto (DynamoDB), create the tables, migrate and seed PostgreSQL, and assemble the apps.
+
+    `environment` (default `OB_ENVIRONMENT`, else `local`) names the Redis cache keys (`ob:<env>:ledger:`), so two
+    sandboxes sharing one Redis (a developer's and a test's) never read each other's cached ledger."""
     from moto.server import ThreadedMotoServer
     from sqlalchemy import select
 
@@ -160,7 +163,8 @@ def build_sandbox(state: SandboxState, *, port: int, customers: int = 5, months:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "sandbox")
     endpoint = f"http://127.0.0.1:{moto_port}"
-    settings = ServiceSettings(environment=environment, auth_mode=AuthMode.LOCAL, dynamodb_endpoint_url=endpoint,
+    overrides: dict[str, Any] = {"environment": environment} if environment else {}
+    settings = ServiceSettings(**overrides, auth_mode=AuthMode.LOCAL, dynamodb_endpoint_url=endpoint,
                                sqs_endpoint_url=endpoint, base_url=state.base_url, token_issuer=state.issuer,
                                jwks_url=f"{state.issuer}/jwks", signing_key_path=str(state.aspsp_key_path))
     create_tables(settings)
