@@ -13,6 +13,7 @@ import runpy
 import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -270,9 +271,12 @@ def _run(program: Program, stack: str, config: StackConfig, recorder: Recorder) 
                              organization="organization")
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     ambient: Any = pulumi_settings.SETTINGS  # a failed render must not leak into this one
-    ambient.rpc_manager.clear()
-    ambient.outputs.clear()
-    _forget_previous_attempt()
+    with warnings.catch_warnings():
+        # the stopped attempt's outputs never ran; dropping them is the point, not a bug to warn about
+        warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
+        ambient.rpc_manager.clear()
+        ambient.outputs.clear()
+        _forget_previous_attempt()
     root = pulumi_settings.get_root_resource()
     def main() -> None:
         runpy.run_path(str(program.main), run_name="__main__")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,16 @@ def project_copy(tmp_path: Path) -> Path:
     for stack in ("foundation", "dev"):
         shutil.copy(ROOT / f"Pulumi.{stack}.yaml", tmp_path)
     return tmp_path
+
+
+def test_preview_of_a_stack_with_a_reference_prints_no_python_noise() -> None:
+    """As a user runs it (a process of its own, default warning filters): the first pass that stops at the
+    stack reference must not surface as warnings or tracebacks."""
+    result = subprocess.run([sys.executable, "-m", "lz.cli", "preview", "--stack", "sandbox"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == EXIT_CLEAN, result.stdout + result.stderr
+    for noise in ("Warning", "Traceback", "never retrieved", "never awaited"):
+        assert noise not in result.stdout + result.stderr
 
 
 def test_preview_dev_prints_each_account_and_exits_clean() -> None:
