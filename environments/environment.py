@@ -248,6 +248,14 @@ class Environment(pulumi.ComponentResource):
         security = self.accounts.get(AccountRole.SECURITY)
         if isinstance(security, SecurityAccount):
             exports[fnd.FINDINGS_TOPIC_ARN] = security.findings_topic_arn
+        hub = self.accounts.get(AccountRole.NETWORK)
+        if isinstance(hub, NetworkHubAccount):
+            # what a team's own stack needs to join this environment's network
+            exports |= {
+                "transitGatewayId": hub.hub.transit_gateway.id,
+                "egressVpcId": hub.egress.vpc_id,
+                "egressProxyUrl": hub.proxy.endpoint,
+            }
         if self.foundation is not None:
             exports |= {
                 "organizationId": self.foundation.organization_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,8 +37,8 @@ def project_copy(tmp_path: Path) -> Path:
 def test_preview_of_a_stack_with_a_reference_prints_no_python_noise() -> None:
     """As a user runs it (a process of its own, default warning filters): the first pass that stops at the
     stack reference must not surface as warnings or tracebacks."""
-    result = subprocess.run([sys.executable, "-m", "lz.cli", "preview", "--stack", "sandbox"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "lz.cli", "preview", "--stack", "dev", "--json", os.devnull],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == EXIT_CLEAN, result.stdout + result.stderr
     for noise in ("Warning", "Traceback", "never retrieved", "never awaited"):
         assert noise not in result.stdout + result.stderr
