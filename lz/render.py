@@ -320,7 +320,12 @@ def render(program: Program, stack: str) -> Rendering:
     `StackReference`s with their real outputs. The program's modules are imported once for the whole
     render (references included) and forgotten afterwards."""
     with _program_on_path(program):
-        return _render(program, stack, (), {})
+        try:
+            return _render(program, stack, (), {})
+        finally:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
+                _forget_previous_attempt()
 
 
 def _render(program: Program, stack: str, _chain: tuple[str, ...],
