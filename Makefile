@@ -32,6 +32,7 @@ unit: $(BIN)/lz
 
 bench: $(BIN)/lz
 	$(BIN)/python -m lz.bench
+	$(BIN)/python services/benchmark.py
 
 # The Open Banking APIs on http://127.0.0.1:8000 (env PORT to change), with synthetic data (services/README.md).
 sandbox: $(BIN)/lz

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, and_, func, inspect, select
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -152,7 +152,12 @@ class TransactionWindow:
         return f"{iso(self.from_time)}|{iso(self.to_time)}|{self.credit_debit or '*'}"
 
 
-def transaction_doc(t: Transaction) -> dict[str, Any]:
+#: Every mapped column of a transaction, selected as plain row values: a page is read once into a JSON-ready dict
+#: and cached, so ORM objects (identity map, change tracking, instrumented attributes) would be pure overhead.
+_TRANSACTION_COLUMNS = tuple(getattr(Transaction, column.key) for column in inspect(Transaction).column_attrs)
+
+
+def transaction_doc(t: Transaction | Row[*tuple[Any, ...]]) -> dict[str, Any]:
     counterparty = _drop_none({"SchemeName": t.counterparty_scheme_name,
                                "Identification": t.counterparty_identification,
                                "Name": t.counterparty_name}) if t.counterparty_identification else None
@@ -201,15 +206,16 @@ def transactions_page(session: Session, account_id: str, window: TransactionWind
         narrowed.append(Transaction.booking_date_time >= _utc(query.from_time))
     if query.to_time:
         narrowed.append(Transaction.booking_date_time <= _utc(query.to_time))
-    first, last = session.execute(select(func.min(Transaction.booking_date_time),
-                                         func.max(Transaction.booking_date_time)).where(*base)).one()
-    total = session.scalar(select(func.count()).select_from(Transaction).where(*narrowed)) or 0
-    rows = session.scalars(select(Transaction).where(*narrowed)
+    # one statement for the window's bounds and the filtered count (the filters only narrow the window)
+    count = func.count().filter(and_(*narrowed[len(base):])) if len(narrowed) > len(base) else func.count()
+    first, last, total = session.execute(select(func.min(Transaction.booking_date_time),
+                                                func.max(Transaction.booking_date_time), count).where(*base)).one()
+    rows = session.execute(select(*_TRANSACTION_COLUMNS).where(*narrowed)
                            .order_by(Transaction.booking_date_time.desc(), Transaction.transaction_id.desc())
                            .offset((page - 1) * page_size).limit(page_size)).all()
     return {
         "Transactions": [transaction_doc(t) for t in rows],
-        "Total": int(total),
+        "Total": int(total or 0),
         "FirstAvailableDateTime": fmt_time(first) if first else None,
         "LastAvailableDateTime": fmt_time(last) if last else None,
     }

@@ -76,15 +76,18 @@ class IdempotencyStore:
         self.sleep = sleep
 
     def execute(self, *, tpp_id: str, operation: str, key: str, digest: str, new_id: Callable[[], str],
-                create: Callable[[str], None], load: Callable[[str], T | None]) -> Outcome[T]:
-        """Run `create(resource_id)` at most once per (TPP, operation, key) in the window; return the resource."""
+                create: Callable[[str], T], load: Callable[[str], T | None]) -> Outcome[T]:
+        """Run `create(resource_id)` at most once per (TPP, operation, key) in the window; return the resource.
+
+        `create` returns the resource it stored, so the owner of a fresh claim answers without reading it back;
+        `load` serves replays and taken-over claims."""
         record_key = f"{tpp_id}#{operation}#{key}"
         started = self.clock()
         while True:
             now = int(self.clock())
             resource_id = new_id()
             if self._claim(record_key, digest, resource_id, now):
-                return self._run_owned(record_key, resource_id, create, load)
+                return self._run_owned(record_key, resource_id, create, load=None)
             record = self._read(record_key)
             if record is None or int(record["ExpiresAt"]) < now:
                 continue  # released or expired in the meantime: claim again
@@ -98,7 +101,7 @@ class IdempotencyStore:
                     raise RuntimeError(f"idempotency record {record_key} points at missing {record['ResourceId']}")
                 return Outcome(resource, replayed=True)
             if int(record["LeaseUntil"]) < now and self._take_over(record_key, int(record["LeaseUntil"]), now):
-                return self._run_owned(record_key, record["ResourceId"], create, load)
+                return self._run_owned(record_key, record["ResourceId"], create, load=load)
             if self.clock() - started > self.wait_seconds:
                 raise OBIEError.of(429, ErrorCode.HEADER_INVALID,
                                    f"a request with this {IDEMPOTENCY_HEADER} is still being processed",
@@ -135,18 +138,17 @@ class IdempotencyStore:
             raise
         return True
 
-    def _run_owned(self, record_key: str, resource_id: str, create: Callable[[str], None],
-                   load: Callable[[str], T | None]) -> Outcome[T]:
-        resource = load(resource_id)  # a taken-over claim whose owner got as far as creating the resource
+    def _run_owned(self, record_key: str, resource_id: str, create: Callable[[str], T],
+                   load: Callable[[str], T | None] | None) -> Outcome[T]:
+        """`load` only for a taken-over claim, whose dead owner may have got as far as creating the resource; a
+        fresh claim's resource id was chosen by this request a moment ago, so nothing can exist under it yet."""
+        resource = load(resource_id) if load is not None else None
         if resource is None:
             try:
-                create(resource_id)
+                resource = create(resource_id)
             except BaseException:
                 self._release(record_key, resource_id)
                 raise
-            resource = load(resource_id)
-            if resource is None:
-                raise RuntimeError(f"{resource_id} was created but cannot be read back")
         self.client.update_item(
             TableName=self.table, Key=to_item({"IdempotencyKey": record_key}),
             UpdateExpression="SET #state = :completed REMOVE LeaseUntil",

@@ -26,7 +26,7 @@ def _invalid_status(status: ConsentStatus | None) -> Exception:
                        f"a payment needs an Authorised consent; this one is {shown}", "Data.ConsentId")
 
 
-def _submit(pis: PisServices, caller: Caller, payment_id: str, order: OBWriteDomestic2) -> None:
+def _submit(pis: PisServices, caller: Caller, payment_id: str, order: OBWriteDomestic2) -> Payment:
     consent = owned_consent(pis, caller, order.Data.ConsentId, "Data.ConsentId")
     if consent.status is not ConsentStatus.AUTHORISED:
         raise _invalid_status(consent.status)
@@ -36,7 +36,7 @@ def _submit(pis: PisServices, caller: Caller, payment_id: str, order: OBWriteDom
     if order.Risk.model_dump(mode="json", exclude_none=True) != consent.risk:
         raise bad_request(ErrorCode.RESOURCE_CONSENT_MISMATCH, "the Risk differs from the Risk of the consent", "Risk")
     try:
-        pis.store.create_payment(payment_id, consent)
+        return pis.store.create_payment(payment_id, consent)
     except ConsentStateConflict as conflict:  # another payment consumed the consent first
         raise _invalid_status(conflict.consent.status if conflict.consent else None) from None
 

@@ -85,7 +85,8 @@ class PaymentStore:
     # consents -----------------------------------------------------------------------------------------------
 
     def create_consent(self, consent_id: str, tpp_id: str, client_id: str, data: dict[str, Any],
-                       risk: dict[str, Any]) -> None:
+                       risk: dict[str, Any]) -> Consent:
+        """The new consent, AwaitingAuthorisation, as stored (the caller needs no read-back)."""
         stamp = iso(self.now())
         self.client.put_item(
             TableName=self.consents_table,
@@ -93,6 +94,8 @@ class PaymentStore:
                           "Status": CONSENT_MACHINE.initial.value, "CreationDateTime": stamp,
                           "StatusUpdateDateTime": stamp, "Document": json.dumps({"Data": data, "Risk": risk})}),
             ConditionExpression="attribute_not_exists(ConsentId)")
+        return Consent(consent_id=consent_id, tpp_id=tpp_id, status=CONSENT_MACHINE.initial, creation=stamp,
+                       status_update=stamp, data=data, risk=risk)
 
     def get_consent(self, consent_id: str) -> Consent | None:
         item = self.client.get_item(TableName=self.consents_table, Key=to_item({"ConsentId": consent_id}),
@@ -134,8 +137,9 @@ class PaymentStore:
 
     # payments -----------------------------------------------------------------------------------------------
 
-    def create_payment(self, payment_id: str, consent: Consent) -> None:
-        """The payment and the consent's Authorised -> Consumed, atomically (one payment per consent)."""
+    def create_payment(self, payment_id: str, consent: Consent) -> Payment:
+        """The payment and the consent's Authorised -> Consumed, atomically (one payment per consent); returns the
+        payment as stored (the caller needs no read-back)."""
         CONSENT_MACHINE.check(consent.status, ConsentStatus.CONSUMED)
         stamp = iso(self.now())
         initial = PAYMENT_MACHINE.initial.value
@@ -163,6 +167,9 @@ class PaymentStore:
             if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
                 raise ConsentStateConflict(self.get_consent(consent.consent_id)) from None
             raise
+        return Payment(payment_id=payment_id, consent_id=consent.consent_id, tpp_id=consent.tpp_id,
+                       status=PAYMENT_MACHINE.initial, creation=stamp, status_update=stamp,
+                       initiation=consent.initiation, history=history)
 
     def get_payment(self, payment_id: str) -> Payment | None:
         item = self.client.get_item(TableName=self.payments_table, Key=to_item({"PaymentId": payment_id}),
