@@ -6,7 +6,6 @@ Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or a prog
 from __future__ import annotations
 
 import json
-import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -101,9 +100,6 @@ def policies(
 
 
 def main() -> None:
-    # A workload stack's first pass stops at its StackReference on purpose; the Pulumi outputs it leaves
-    # unawaited are dropped by design and must not reach the user as warnings.
-    warnings.filterwarnings("ignore", message=r"coroutine 'Output\.\w+' was never awaited", category=RuntimeWarning)
     app()
 
 
