@@ -4,8 +4,18 @@ through PrivateLink, never through the Transit Gateway."""
 
 from __future__ import annotations
 
+import pulumi
+
+from components.spoke_vpc import SpokeVpcArgs
+
+from .base import AccountContext
 from .spoke import SpokeAccount
 
 
 class ApiAccount(SpokeAccount):
     TYPE = "openbanking:account:Api"
+
+    def __init__(self, name: str, ctx: AccountContext, vpc: SpokeVpcArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, ctx, vpc, opts)
+        self.register_outputs(self.spoke_outputs)

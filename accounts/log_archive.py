@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config_recorder import ConfigDelivery
+from components.config_recorder import ConfigDelivery, ConfigRecorder
 from components.isolated_vpc import IsolatedVpc, IsolatedVpcArgs
 from components.kms_key import KeyGrant, KmsKey, KmsKeyArgs
 from components.log_bucket import Lifecycle, LogBucket, LogBucketArgs
@@ -125,7 +125,11 @@ class LogArchiveAccount(Account):
         self.bucket_arns = {key: b.arn for key, b in self.buckets.items()}
         self.bucket_names = {key: b.bucket_name for key, b in self.buckets.items()}
         self.config_delivery = ConfigDelivery(bucket_name=self.bucket_names["config"], kms_key_arn=self.key.arn)
-        self.baseline.record_configuration(self.config_delivery)
+        # This account's own recorder delivers to the bucket just made (named and aliased as the baseline's
+        # child it was before the baseline became complete when constructed).
+        self.config_recorder = ConfigRecorder(
+            f"{name}-baseline-config", self.config_delivery,
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=self.baseline)]))
 
         self.analytics_key = KmsKey(
             f"{name}-analytics-key",

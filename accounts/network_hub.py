@@ -1,9 +1,8 @@
 """The network hub account: Transit Gateway shared by RAM, Direct Connect and VPN, egress VPC with the
 Network Firewall and the Squid proxy fleet, Route 53 Resolver endpoints [2][3][4].
 
-Built before the spoke accounts: it hands each spoke what its VPC needs (:meth:`spoke_vpc_args`), then
-accepts, associates and routes the spoke's attachment (:meth:`connect_spoke`) with this account's
-provider.
+Built before the spoke accounts: it hands each spoke what its VPC needs (:meth:`spoke_vpc_args`); the
+environment then links each spoke to it (:class:`components.spoke_link.SpokeLink`).
 """
 
 from __future__ import annotations
@@ -24,8 +23,16 @@ from components.hybrid_connectivity import (
     HybridConnectivityArgs,
 )
 from components.kms_key import KmsKey, KmsKeyArgs
-from components.spoke_vpc import HubLink, SpokeVpc, SpokeVpcArgs
-from components.transit_gateway import Attachment, Segment, TransitGatewayHub, TransitGatewayHubArgs
+from components.spoke_vpc import SpokeVpcArgs
+from components.transit_gateway import (
+    SPOKE_SEGMENTS,
+    Attachment,
+    Segment,
+    SegmentAttachment,
+    SegmentAttachmentArgs,
+    TransitGatewayHub,
+    TransitGatewayHubArgs,
+)
 
 from .base import Account, AccountContext
 
@@ -123,13 +130,17 @@ class NetworkHubAccount(Account):
             allowed_domains=args.allowed_domains, firewall_kms_key_arn=firewall_key.arn,
             log_bucket_arn=args.flow_logs_bucket_arn, log_bucket_name=flow_logs_bucket,
         ), opts=self.child)
-        egress_association = self.hub.connect(Attachment(
-            "egress", Segment.EGRESS, self.egress.attachment_id, [args.egress_vpc_cidr]))
-        self.hub.default_routes_to(self.egress.attachment_id, depends_on=[egress_association])
+        # Spokes send everything they do not reach directly to the egress VPC; the data centre reaches its
+        # services subnets only (the Resolver inbound endpoint).
+        static_routes: dict[Segment, dict[str, str]] = {
+            segment: {"default": "0.0.0.0/0"} for segment in self.hub.route_tables if segment in SPOKE_SEGMENTS}
         if Segment.ONPREM in self.hub.route_tables:
-            # The data centre reaches the egress VPC's services subnets only: the Resolver inbound endpoint.
-            for i, cidr in enumerate(self.egress.services_cidrs):
-                self.hub.route(f"services-{i}", Segment.ONPREM, cidr, self.egress.attachment_id, [egress_association])
+            static_routes[Segment.ONPREM] = {f"services-{i}": cidr for i, cidr in enumerate(self.egress.services_cidrs)}
+        self.egress_routing = SegmentAttachment(f"{name}-egress-routing", SegmentAttachmentArgs(
+            hub=self.hub, attachment=Attachment("egress", Segment.EGRESS, self.egress.attachment_id,
+                                                [args.egress_vpc_cidr]),
+            static_routes=static_routes,
+        ), opts=self.child)
 
         self.proxy = EgressProxy(f"{name}-proxy", EgressProxyArgs(
             name_prefix=prefix, vpc_id=self.egress.vpc_id,
@@ -150,10 +161,13 @@ class NetworkHubAccount(Account):
                 log_kms_key_arn=self.baseline.account_key.arn, log_retention_days=args.log_retention_days,
             ), opts=self.child)
             for link in self.hybrid.attachments:
-                self.hub.connect(Attachment(link.name, Segment.ONPREM, link.attachment_id, [], link.ready))
+                SegmentAttachment(f"{name}-{link.name}-routing", SegmentAttachmentArgs(
+                    hub=self.hub, attachment=Attachment(link.name, Segment.ONPREM, link.attachment_id, [], link.ready),
+                ), opts=self.child)
 
         self.dns = None
-        self._rules_shared: list[pulumi.Resource] = []
+        #: The Resolver rules' RAM share associations: a spoke associates the rules once they exist.
+        self.resolver_rules_shared: list[pulumi.Resource] = []
         if args.dns_domains:
             self.dns = DnsResolver(f"{name}-dns", DnsResolverArgs(
                 name_prefix=prefix, vpc_id=self.egress.vpc_id,
@@ -161,8 +175,12 @@ class NetworkHubAccount(Account):
                 on_premises_cidrs=args.on_premises_cidrs, forward_domains=args.dns_domains,
                 target_ips=args.dns_resolver_ips,
             ), opts=self.child)
-            self._rules_shared = [self.hub.share_resource(f"resolver-{label}", rule.arn)
-                                  for label, rule in self.dns.rules.items()]
+            self.resolver_rules_shared = [
+                aws.ram.ResourceAssociation(
+                    f"{self.hub.name}-share-resolver-{label}", resource_arn=rule.arn,
+                    resource_share_arn=self.hub.share.arn,
+                    opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=self.hub.share)]))
+                for label, rule in self.dns.rules.items()]
         self.register_outputs({
             "transitGatewayId": self.hub.transit_gateway_id,
             "egressVpcId": self.egress.vpc_id,
@@ -175,18 +193,4 @@ class NetworkHubAccount(Account):
             cidr_block=plan.cidr, az_count=self.args.az_count, zone_ids=self.zone_ids, region=region,
             transit_gateway_id=self.hub.transit_gateway_id, flow_log_bucket_arn=self.args.flow_logs_bucket_arn,
             segment=str(plan.segment), share_ready=[self.hub.principal_associations[plan.account_id]],
-        )
-
-    def connect_spoke(self, plan: SpokePlan, vpc: SpokeVpc) -> HubLink:
-        """Accept the spoke's attachment, route it per its segment, and authorise its VPC on the proxy zone."""
-        accepter = self.hub.accept(plan.label, vpc.attachment_id)
-        association = self.hub.connect(Attachment(plan.label, plan.segment, vpc.attachment_id, [plan.cidr], [accepter]))
-        authorization = self.proxy.authorize(f"{self.ctx.name_prefix}-{plan.label}", vpc.vpc_id)
-        rules = self.dns.rules if self.dns is not None else {}
-        return HubLink(
-            accepted=[accepter, association],
-            proxy_zone_id=self.proxy.zone_id,
-            proxy_zone_authorization=authorization,
-            resolver_rule_ids={label: rule.id for label, rule in rules.items()},
-            resolver_rules_shared=[*self._rules_shared, self.hub.principal_associations[plan.account_id]],
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from components.spoke_vpc import SpokeVpc, SpokeVpcArgs
@@ -10,8 +12,9 @@ from .base import Account, AccountContext
 
 
 class SpokeAccount(Account):
-    """Lays down the account baseline and, when the stack has a network hub, the account's spoke VPC
-    (its attachment created here, with this account's provider; the hub accepts and routes it)."""
+    """Base of the spoke accounts: the account baseline and, when the stack has a network hub, the account's
+    spoke VPC (its attachment created here, with this account's provider; the environment links it to the
+    hub). Each concrete account finishes its constructor with `register_outputs`."""
 
     vpc: SpokeVpc | None
 
@@ -19,3 +22,8 @@ class SpokeAccount(Account):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, ctx, opts)
         self.vpc = SpokeVpc(f"{name}-vpc", vpc, opts=self.child) if vpc is not None else None
+
+    @property
+    def spoke_outputs(self) -> dict[str, Any]:
+        """What every spoke account reports: its VPC (None without a hub)."""
+        return {"accountId": self.ctx.account_id, "vpcId": self.vpc.vpc_id if self.vpc else None}

@@ -20,3 +20,4 @@ class WorkloadAccount(SpokeAccount):
         super().__init__(name, ctx, vpc, opts)
         self.workload = workload
         self.description = description
+        self.register_outputs(self.spoke_outputs | {"workload": workload})

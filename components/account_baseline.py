@@ -19,24 +19,29 @@ from .kms_key import KmsKey, KmsKeyArgs
 
 @dataclass(frozen=True)
 class AccountBaselineArgs:
+    """The account the baseline is laid down in."""
+
+    #: The AWS account id (the account-level public access block and key policies name it).
     account_id: str
+    #: The region (the account key admits this region's CloudWatch Logs service).
     region: str
     #: Prefix for physical names, e.g. "dev-api".
     name_prefix: str
+    #: Protect and retain the keys (prod).
     protect: bool = True
-    #: Where the Config recorder delivers; None until the log archive exists (see `record_configuration`).
+    #: Where the Config recorder delivers. None only in the log archive, whose own Config bucket does not
+    #: exist yet when its baseline is laid down: it starts its recorder itself, once the bucket exists.
     config_delivery: ConfigDelivery | None = None
 
 
 class AccountBaseline(pulumi.ComponentResource):
     account_key: KmsKey
     ebs_key: KmsKey
-    config_recorder: ConfigRecorder | None = None
+    config_recorder: ConfigRecorder | None
 
     def __init__(self, name: str, args: AccountBaselineArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("openbanking:account:AccountBaseline", name, None, opts)
-        self._name = name
         child = pulumi.ResourceOptions(parent=self)
 
         aws.s3.AccountPublicAccessBlock(
@@ -95,13 +100,6 @@ class AccountBaseline(pulumi.ComponentResource):
             type="ACCOUNT",
             opts=child,
         )
-        if args.config_delivery is not None:
-            self.record_configuration(args.config_delivery)
+        self.config_recorder = None if args.config_delivery is None else ConfigRecorder(
+            f"{name}-config", args.config_delivery, opts=child)
         self.register_outputs({"accountKeyArn": self.account_key.arn, "ebsKeyArn": self.ebs_key.arn})
-
-    def record_configuration(self, delivery: ConfigDelivery) -> ConfigRecorder:
-        """Start the AWS Config recorder; the log archive calls this itself once its Config bucket exists."""
-        if self.config_recorder is not None:
-            raise ValueError(f"{self._name}: the AWS Config recorder is already set up")
-        self.config_recorder = ConfigRecorder(f"{self._name}-config", delivery, opts=pulumi.ResourceOptions(parent=self))
-        return self.config_recorder

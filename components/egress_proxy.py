@@ -265,9 +265,3 @@ class EgressProxy(pulumi.ComponentResource):
         self.endpoint = f"http://{args.zone_name}:{PROXY_PORT}"
         self.register_outputs({"endpoint": self.endpoint, "zoneId": self.zone_id,
                                "loadBalancerArn": self.load_balancer.arn})
-
-    def authorize(self, name: str, vpc_id: pulumi.Input[str]) -> aws.route53.VpcAssociationAuthorization:
-        """Let another account's VPC associate with the proxy zone (it then creates the ZoneAssociation)."""
-        return aws.route53.VpcAssociationAuthorization(
-            f"{name}-proxy-zone-authorization", zone_id=self.zone.zone_id, vpc_id=vpc_id,
-            opts=pulumi.ResourceOptions(parent=self.zone))

@@ -112,7 +112,8 @@ class EgressVpc(pulumi.ComponentResource):
             transit_gateway_default_route_table_association=False,
             transit_gateway_default_route_table_propagation=False,
             tags={"Name": name, "lz:segment": "egress"},
-            opts=child,
+            # One attachment per VPC and gateway: a replacement must let go of the old one first.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
         def table(label: str, subnet: aws.ec2.Subnet) -> tuple[str, aws.ec2.RouteTable]:

@@ -2,15 +2,15 @@
 
 No internet gateway, no NAT: the only way out is the default route to the TGW (and from there the
 egress VPC's firewall and proxy). AWS APIs are reached through gateway and interface endpoints. The
-attachment is created here, with the spoke account's provider; the hub (network account) accepts,
-associates and propagates it. Hub-dependent wiring (the default route once the attachment is accepted,
-the proxy zone and the Resolver rules) is added by :meth:`SpokeVpc.join_hub`.
+attachment is created here, with the spoke account's provider; everything that needs both sides (the
+hub's acceptance and routing, then the spoke's default route, proxy zone and Resolver rules) is one
+:class:`components.spoke_link.SpokeLink`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -21,11 +21,17 @@ from .vpc_baseline import SPOKE_INTERFACE_ENDPOINTS, harden_vpc, vpc_endpoints
 
 @dataclass(frozen=True)
 class SpokeVpcArgs:
+    """One account's VPC in the environment's hub-and-spoke network."""
+
+    #: The VPC's IPv4 range (from the config's CIDR plan), carved into the spoke tiers per AZ.
     cidr_block: str
+    #: How many availability zones the subnets span.
     az_count: int
     #: Availability Zone IDs (not names: names differ per account) shared with the hub, in order.
     zone_ids: pulumi.Input[Sequence[str]]
+    #: The region, for the endpoint service names.
     region: str
+    #: The hub's Transit Gateway (shared with this account by RAM).
     transit_gateway_id: pulumi.Input[str]
     #: The log archive bucket ARN flow logs are delivered to.
     flow_log_bucket_arn: pulumi.Input[str]
@@ -33,21 +39,8 @@ class SpokeVpcArgs:
     segment: str
     #: What the attachment must wait for: the RAM principal association sharing the TGW with this account.
     share_ready: Sequence[pulumi.Resource] = ()
+    #: AWS services reached through interface endpoints (private DNS) instead of the internet.
     interface_endpoints: Sequence[str] = SPOKE_INTERFACE_ENDPOINTS
-
-
-@dataclass(frozen=True)
-class HubLink:
-    """What the hub hands back once it has accepted the attachment."""
-
-    #: The hub-side resources the default route must wait for (accepter, association).
-    accepted: Sequence[pulumi.Resource]
-    #: The egress proxy's private hosted zone, and the hub's authorisation to associate it.
-    proxy_zone_id: pulumi.Input[str] | None = None
-    proxy_zone_authorization: pulumi.Resource | None = None
-    #: Resolver forwarding rules shared by RAM (label -> rule id), and the share associations they need first.
-    resolver_rule_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    resolver_rules_shared: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 class SpokeVpc(pulumi.ComponentResource):
@@ -57,8 +50,8 @@ class SpokeVpc(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SpokeVpcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("openbanking:network:SpokeVpc", name, None, opts)
-        self._name = name
-        self._args = args
+        #: The component's name: the link to the hub names the spoke-side resources after it.
+        self.name = name
         child = pulumi.ResourceOptions(parent=self)
         plan = carve(args.cidr_block, SPOKE_TIERS, args.az_count)
         self.vpc = aws.ec2.Vpc(
@@ -105,7 +98,8 @@ class SpokeVpc(pulumi.ComponentResource):
             subnet_ids=[s.id for s in self.subnets["tgw"]],
             dns_support="enable",
             tags={"Name": name, "lz:segment": args.segment},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.share_ready)),
+            # One attachment per VPC and gateway: a replacement must let go of the old one first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.share_ready), delete_before_replace=True),
         )
         self.vpc_id = self.vpc.id
         self.attachment_id = self.attachment.id
@@ -117,29 +111,3 @@ class SpokeVpc(pulumi.ComponentResource):
             "privateSubnetIds": self.private_subnet_ids,
             "dataSubnetIds": self.data_subnet_ids,
         })
-
-    def join_hub(self, link: HubLink) -> None:
-        """The spoke-side wiring that needs the hub: the default route (once the hub has accepted the
-        attachment), the proxy's private zone and the shared Resolver rules."""
-        name = self._name
-        aws.ec2.Route(
-            f"{name}-default-to-tgw",
-            route_table_id=self.route_table.id,
-            destination_cidr_block="0.0.0.0/0",
-            transit_gateway_id=self._args.transit_gateway_id,
-            opts=pulumi.ResourceOptions(parent=self.route_table, depends_on=[self.attachment, *link.accepted]),
-        )
-        if link.proxy_zone_id is not None and link.proxy_zone_authorization is not None:
-            aws.route53.ZoneAssociation(
-                f"{name}-proxy-zone",
-                zone_id=link.proxy_zone_id,
-                vpc_id=self.vpc.id,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[link.proxy_zone_authorization]),
-            )
-        for label, rule_id in link.resolver_rule_ids.items():
-            aws.route53.ResolverRuleAssociation(
-                f"{name}-resolver-{label}",
-                resolver_rule_id=rule_id,
-                vpc_id=self.vpc.id,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(link.resolver_rules_shared)),
-            )

@@ -1,12 +1,13 @@
 """The Transit Gateway hub: one TGW shared by RAM, one route table per segment, and the routes that make
 the segment matrix true.
 
-Who may reach whom is data (:data:`REACHES`), and the hub turns it into AWS resources when an attachment
-joins: it is associated with its segment's route table, propagated into the route tables of the
-segments allowed to reach it, and blackholed (a static blackhole route for its CIDRs) in the route
-tables of the spoke segments that must not. Spoke segments send everything else (0.0.0.0/0) to the
-egress VPC; the blackholes are what stop that default route from hair-pinning one spoke into another
-through the egress VPC.
+Who may reach whom is data (:data:`REACHES`). :class:`TransitGatewayHub` builds the gateway, its RAM share
+and one route table per segment; each attachment then joins through a :class:`SegmentAttachment`: it is
+associated with its segment's route table, propagated into the route tables of the segments allowed to
+reach it, and blackholed (a static blackhole route for its CIDRs) in the route tables of the spoke
+segments that must not. Spoke segments send everything else (0.0.0.0/0) to the egress VPC (static routes
+of the egress attachment); the blackholes are what stop that default route from hair-pinning one spoke
+into another through the egress VPC.
 """
 
 from __future__ import annotations
@@ -50,15 +51,20 @@ REACHES: Mapping[Segment, frozenset[Segment]] = {
 
 @dataclass(frozen=True)
 class TransitGatewayHubArgs:
+    """The hub of one environment."""
+
+    #: Prefix of physical names and `Name` tags, e.g. "dev-network".
     name_prefix: str
+    #: The gateway's own BGP ASN (Amazon side of Direct Connect and VPN sessions); a private ASN.
     amazon_side_asn: int
-    #: The segments this environment has route tables for.
+    #: The segments this environment has route tables for (each spoke segment present, egress, onprem if linked).
     segments: Sequence[Segment]
     #: Account id -> logical name, for every account the TGW is shared with (one RAM principal each).
     share_with: Mapping[str, str]
     #: The data centre's ranges (what DX/VPN propagate); kept as a managed prefix list so spoke route
     #: tables that must not reach on-prem blackhole all of them with one reference.
     on_premises_cidrs: Sequence[str] = ()
+    #: Extra tags on the gateway, share, route tables and prefix list.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -66,25 +72,32 @@ class TransitGatewayHubArgs:
 class Attachment:
     """An attachment the hub routes: its id, segment and (for a VPC) the CIDRs behind it."""
 
+    #: Logical name, unique in the hub; part of the route and association names.
     name: str
+    #: The segment whose route table the attachment is associated with.
     segment: Segment
-    attachment_id: pulumi.Output[str]
+    #: The Transit Gateway attachment id (a VPC attachment, DX gateway association or VPN connection).
+    attachment_id: pulumi.Input[str]
+    #: The CIDRs behind the attachment: blackholed in the spoke tables that must not reach them.
     cidrs: Sequence[str]
     #: Resources the hub-side association must wait for (e.g. the attachment accepter).
     ready: Sequence[pulumi.Resource] = ()
 
 
 class TransitGatewayHub(pulumi.ComponentResource):
-    """TGW + RAM share + segment route tables. Attachments join through :meth:`connect`."""
+    """TGW + RAM share + segment route tables (+ the on-prem prefix list and its blackholes). Complete when
+    constructed; attachments join it through :class:`SegmentAttachment`."""
 
     transit_gateway: aws.ec2transitgateway.TransitGateway
+    share: aws.ram.ResourceShare
     route_tables: dict[Segment, aws.ec2transitgateway.RouteTable]
     principal_associations: dict[str, aws.ram.PrincipalAssociation]
 
     def __init__(self, name: str, args: TransitGatewayHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("openbanking:network:TransitGatewayHub", name, None, opts)
-        self._name = name
-        self._args = args
+        #: The component's name: attachments name their routes after it, so they read as the hub's.
+        self.name = name
+        self.name_prefix = args.name_prefix
         child = pulumi.ResourceOptions(parent=self)
         self.transit_gateway = aws.ec2transitgateway.TransitGateway(
             f"{name}-tgw",
@@ -142,7 +155,7 @@ class TransitGatewayHub(pulumi.ComponentResource):
                 tags={"Name": f"{args.name_prefix}-onprem", SEGMENT_TAG: str(Segment.ONPREM), **args.tags},
                 opts=child,
             )
-            for segment in self._spokes_denied(Segment.ONPREM):
+            for segment in spokes_denied(self.route_tables, Segment.ONPREM):
                 aws.ec2transitgateway.PrefixListReference(
                     f"{name}-rt-{segment}-blackhole-onprem",
                     prefix_list_id=self.on_premises_prefix_list.id,
@@ -150,89 +163,90 @@ class TransitGatewayHub(pulumi.ComponentResource):
                     blackhole=True,
                     opts=pulumi.ResourceOptions(parent=self.route_tables[segment]),
                 )
+        self.transit_gateway_id = self.transit_gateway.id
         self.register_outputs({
-            "transitGatewayId": self.transit_gateway.id,
+            "transitGatewayId": self.transit_gateway_id,
             "resourceShareArn": self.share.arn,
             "routeTableIds": {str(s): rt.id for s, rt in self.route_tables.items()},
         })
 
-    @property
-    def transit_gateway_id(self) -> pulumi.Output[str]:
-        return self.transit_gateway.id
 
-    def _spokes_denied(self, target: Segment) -> list[Segment]:
-        """Spoke segments present here whose route table must blackhole `target`'s prefixes."""
-        return [s for s in self.route_tables if s in SPOKE_SEGMENTS and target not in REACHES[s]]
+def spokes_denied(route_tables: Mapping[Segment, object], target: Segment) -> list[Segment]:
+    """Spoke segments present in `route_tables` whose route table must blackhole `target`'s prefixes."""
+    return [s for s in route_tables if s in SPOKE_SEGMENTS and target not in REACHES[s]]
 
-    def share_resource(self, name: str, resource_arn: pulumi.Input[str]) -> aws.ram.ResourceAssociation:
-        """Add another resource (e.g. a Resolver rule) to the environment's network share."""
-        return aws.ram.ResourceAssociation(f"{self._name}-share-{name}", resource_arn=resource_arn,
-                                           resource_share_arn=self.share.arn,
-                                           opts=pulumi.ResourceOptions(parent=self.share))
 
-    def accept(self, name: str, attachment_id: pulumi.Input[str]) -> aws.ec2transitgateway.VpcAttachmentAccepter:
-        """Accept a spoke account's attachment: auto-accept is off, so nothing joins unless the program says so."""
-        return aws.ec2transitgateway.VpcAttachmentAccepter(
-            f"{self._name}-accept-{name}",
-            transit_gateway_attachment_id=attachment_id,
-            transit_gateway_default_route_table_association=False,
-            transit_gateway_default_route_table_propagation=False,
-            tags={"Name": f"{self._args.name_prefix}-{name}"},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+@dataclass(frozen=True)
+class SegmentAttachmentArgs:
+    """One attachment joining the hub, and the static routes that lead to it."""
 
-    def connect(self, attachment: Attachment) -> aws.ec2transitgateway.RouteTableAssociation:
-        """Associate `attachment` with its segment's route table, propagate it where :data:`REACHES`
-        allows, and blackhole its CIDRs in the spoke route tables that must not reach it (its own segment's
-        included: peers in one segment do not talk through the TGW; a VPC's own traffic never reaches it)."""
+    #: The hub it joins; its route tables get the association, propagations, blackholes and static routes.
+    hub: TransitGatewayHub
+    attachment: Attachment
+    #: Segment -> {label: destination CIDR}: static routes to this attachment in other segments' tables
+    #: (e.g. the spoke segments' 0.0.0.0/0 to the egress VPC). They wait for the association.
+    static_routes: Mapping[Segment, Mapping[str, str]] = field(default_factory=dict)
+
+
+class SegmentAttachment(pulumi.ComponentResource):
+    """Associate an attachment with its segment's route table, propagate it where :data:`REACHES` allows,
+    and blackhole its CIDRs in the spoke route tables that must not reach it (its own segment's included:
+    peers in one segment do not talk through the TGW; a VPC's own traffic never reaches it).
+
+    Runs with the hub account's provider (the caller's `opts`); resource names are the hub's, so each route
+    reads as `<hub>-rt-<segment>-...` whichever attachment brought it.
+    """
+
+    association: aws.ec2transitgateway.RouteTableAssociation
+
+    def __init__(self, name: str, args: SegmentAttachmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("openbanking:network:SegmentAttachment", name, None, opts)
+        hub, attachment = args.hub, args.attachment
         segment = attachment.segment
-        if segment not in self.route_tables:
+        if segment not in hub.route_tables:
             raise ValueError(f"attachment {attachment.name!r}: this hub has no {segment!r} route table "
-                             f"(it has {sorted(self.route_tables)})")
-        wait = pulumi.ResourceOptions(parent=self, depends_on=list(attachment.ready))
-        association = aws.ec2transitgateway.RouteTableAssociation(
-            f"{self._name}-assoc-{attachment.name}",
+                             f"(it has {sorted(hub.route_tables)})")
+        missing = sorted(set(args.static_routes) - set(hub.route_tables))
+        if missing:
+            raise ValueError(f"attachment {attachment.name!r}: static routes for segments the hub lacks: {missing}")
+        # Deployed before these resources had their own component, they were the hub's children.
+        was_hubs = [pulumi.Alias(parent=hub)]
+        wait = pulumi.ResourceOptions(parent=self, depends_on=list(attachment.ready), aliases=was_hubs)
+        self.association = aws.ec2transitgateway.RouteTableAssociation(
+            f"{hub.name}-assoc-{attachment.name}",
             transit_gateway_attachment_id=attachment.attachment_id,
-            transit_gateway_route_table_id=self.route_tables[segment].id,
+            transit_gateway_route_table_id=hub.route_tables[segment].id,
             replace_existing_association=False,
             opts=wait,
         )
-        for source, table in self.route_tables.items():
-            if segment in REACHES[source] and not (source is Segment.ONPREM and segment is Segment.EGRESS):
+        for source, table in hub.route_tables.items():
+            if segment in REACHES[source]:
                 aws.ec2transitgateway.RouteTablePropagation(
-                    f"{self._name}-prop-{attachment.name}-to-{source}",
+                    f"{hub.name}-prop-{attachment.name}-to-{source}",
                     transit_gateway_attachment_id=attachment.attachment_id,
                     transit_gateway_route_table_id=table.id,
                     opts=wait,
                 )
-        for source in self._spokes_denied(segment):
+        for source in spokes_denied(hub.route_tables, segment):
             for cidr in attachment.cidrs:
                 aws.ec2transitgateway.Route(
-                    f"{self._name}-rt-{source}-blackhole-{attachment.name}-{_slug(cidr)}",
+                    f"{hub.name}-rt-{source}-blackhole-{attachment.name}-{_slug(cidr)}",
                     destination_cidr_block=cidr,
-                    transit_gateway_route_table_id=self.route_tables[source].id,
+                    transit_gateway_route_table_id=hub.route_tables[source].id,
                     blackhole=True,
-                    opts=pulumi.ResourceOptions(parent=self.route_tables[source]),
+                    opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=hub.route_tables[source])]),
                 )
-        return association
-
-    def route(self, name: str, segment: Segment, destination_cidr: str,
-              attachment_id: pulumi.Input[str], depends_on: Sequence[pulumi.Resource] = ()) -> aws.ec2transitgateway.Route:
-        """A static route in `segment`'s route table."""
-        return aws.ec2transitgateway.Route(
-            f"{self._name}-rt-{segment}-{name}",
-            destination_cidr_block=destination_cidr,
-            transit_gateway_route_table_id=self.route_tables[segment].id,
-            transit_gateway_attachment_id=attachment_id,
-            opts=pulumi.ResourceOptions(parent=self.route_tables[segment], depends_on=list(depends_on)),
-        )
-
-    def default_routes_to(self, attachment_id: pulumi.Input[str],
-                          depends_on: Sequence[pulumi.Resource] = ()) -> None:
-        """0.0.0.0/0 from every spoke segment to the egress VPC."""
-        for segment in self.route_tables:
-            if segment in SPOKE_SEGMENTS:
-                self.route("default", segment, "0.0.0.0/0", attachment_id, depends_on)
+        for source, routes in args.static_routes.items():
+            for label, cidr in routes.items():
+                aws.ec2transitgateway.Route(
+                    f"{hub.name}-rt-{source}-{label}",
+                    destination_cidr_block=cidr,
+                    transit_gateway_route_table_id=hub.route_tables[source].id,
+                    transit_gateway_attachment_id=attachment.attachment_id,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.association],
+                                                aliases=[pulumi.Alias(parent=hub.route_tables[source])]),
+                )
+        self.register_outputs({"associationId": self.association.id})
 
 
 def _slug(cidr: str) -> str:

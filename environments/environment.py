@@ -20,6 +20,7 @@ from accounts.workload import WorkloadAccount
 from components.config_recorder import ConfigDelivery
 from components.log_bucket import Lifecycle
 from components.organization_structure import NewAccount
+from components.spoke_link import SpokeLink, SpokeLinkArgs
 from components.spoke_vpc import SpokeVpcArgs
 
 from . import foundation as fnd
@@ -189,14 +190,21 @@ class Environment(pulumi.ComponentResource):
         return self.network_hub.spoke_vpc_args(plan, self.config.region)
 
     def _join_spokes(self) -> None:
-        """The hub accepts and routes every spoke attachment (network account's provider); each spoke then
-        adds its default route, proxy zone and Resolver rule associations (its own provider)."""
-        if self.network_hub is None:
+        """Link every spoke VPC to the hub: a `SpokeLink` spans the network account and the spoke's account,
+        so it belongs to the environment, with each side's provider explicit."""
+        hub = self.network_hub
+        if hub is None:
             return
         for role, plan in spoke_plans(self.config).items():
             account = self.accounts.get(role)
             if isinstance(account, SpokeAccount) and account.vpc is not None:
-                account.vpc.join_hub(self.network_hub.connect_spoke(plan, account.vpc))
+                SpokeLink(f"{self.config.name}-{plan.label}-link", SpokeLinkArgs(
+                    label=plan.label, segment=plan.segment, cidr=plan.cidr, hub=hub.hub, spoke=account.vpc,
+                    hub_provider=hub.ctx.provider, spoke_provider=account.ctx.provider,
+                    proxy_zone=hub.proxy.zone,
+                    resolver_rule_ids={label: rule.id for label, rule in (hub.dns.rules if hub.dns else {}).items()},
+                    resolver_rules_shared=[*hub.resolver_rules_shared, hub.hub.principal_associations[plan.account_id]],
+                ), opts=pulumi.ResourceOptions(parent=self))
 
     def _log_archive(self) -> LogArchiveAccount:
         log_archive = self.accounts.get(AccountRole.LOG_ARCHIVE)

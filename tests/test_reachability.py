@@ -9,7 +9,15 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.transit_gateway import Attachment, Segment, TransitGatewayHub, TransitGatewayHubArgs
+from components.transit_gateway import (
+    SPOKE_SEGMENTS,
+    Attachment,
+    Segment,
+    SegmentAttachment,
+    SegmentAttachmentArgs,
+    TransitGatewayHub,
+    TransitGatewayHubArgs,
+)
 from lz.mocks import Placement, RealisticMocks
 from lz.reachability import BLACKHOLE, VIA_EGRESS, analyse
 from lz.render import Rendering
@@ -115,13 +123,16 @@ def _build_hub() -> None:
         vpc = aws.ec2.Vpc(name, cidr_block=cidr)
         attachment = aws.ec2transitgateway.VpcAttachment(f"{name}-attachment", vpc_id=vpc.id, subnet_ids=["subnet-1"],
                                                          transit_gateway_id=hub.transit_gateway_id)
-        association = hub.connect(Attachment(name, SEGMENTS[name], attachment.id, [cidr]))
+        static: dict[Segment, dict[str, str]] = {}
         if name == "egress":
-            hub.default_routes_to(attachment.id, depends_on=[association])
-            hub.route("services", Segment.ONPREM, SERVICES_SUBNET, attachment.id)  # the Resolver inbound endpoint
+            static = {s: {"default": "0.0.0.0/0"} for s in SPOKE_SEGMENTS}
+            static[Segment.ONPREM] = {"services": SERVICES_SUBNET}  # the Resolver inbound endpoint
+        SegmentAttachment(f"{name}-routing", SegmentAttachmentArgs(
+            hub=hub, attachment=Attachment(name, SEGMENTS[name], attachment.id, [cidr]), static_routes=static))
     vpn = aws.ec2.VpnConnection("dc-vpn", customer_gateway_id="cgw-1", type="ipsec.1",
                                 transit_gateway_id=hub.transit_gateway_id)
-    hub.connect(Attachment("vpn", Segment.ONPREM, vpn.transit_gateway_attachment_id, []))
+    SegmentAttachment("vpn-routing", SegmentAttachmentArgs(
+        hub=hub, attachment=Attachment("vpn", Segment.ONPREM, vpn.transit_gateway_attachment_id, [])))
 
 
 @pytest.fixture(scope="module")

@@ -24,15 +24,33 @@ EXPECTED_ACCOUNTS = {
 }
 
 
+SPOKE_LINK = "openbanking:network:SpokeLink"
+
+
 def account_component_of(rendering: Rendering, resource: dict) -> dict | None:
-    """The nearest `openbanking:account:*` ancestor of `resource` (not the baseline)."""
+    """The nearest `openbanking:account:*` ancestor of `resource` (not the baseline), or the nearest
+    `SpokeLink` (a link spans two accounts and belongs to the environment)."""
     by_urn = {r["urn"]: r for r in rendering.resources}
     parent = by_urn.get(resource["parent"] or "")
     while parent is not None:
-        if parent["type"].startswith("openbanking:account:") and parent["type"] != "openbanking:account:AccountBaseline":
+        if parent["type"] == SPOKE_LINK or (parent["type"].startswith("openbanking:account:")
+                                             and parent["type"] != "openbanking:account:AccountBaseline"):
             return parent
         parent = by_urn.get(parent["parent"] or "")
     return None
+
+
+#: What each resource of a spoke link changes (the input naming it): it must live in that thing's account.
+LINK_TARGETS = {
+    "aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter": None,  # the hub accepts: see below
+    "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation": "transitGatewayRouteTableId",
+    "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation": "transitGatewayRouteTableId",
+    "aws:ec2transitgateway/route:Route": "transitGatewayRouteTableId",
+    "aws:route53/vpcAssociationAuthorization:VpcAssociationAuthorization": "zoneId",
+    "aws:ec2/route:Route": "routeTableId",
+    "aws:route53/zoneAssociation:ZoneAssociation": "vpcId",
+    "aws:route53/resolverRuleAssociation:ResolverRuleAssociation": "vpcId",
+}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -57,8 +75,36 @@ def test_every_resource_lands_in_the_account_of_its_account_component(rendered: 
     for resource in aws_resources(rendering):
         owner = account_component_of(rendering, resource)
         assert owner is not None, resource["urn"]
+        if owner["type"] == SPOKE_LINK:
+            continue  # test_spoke_links_change_each_account_with_its_own_provider
         assert resource["account"] == owner["account"]
         assert resource["account_id"] == config_ids[owner["account"]]
+
+
+@pytest.mark.parametrize("stack", ["sandbox", "dev", "prod"])
+def test_spoke_links_change_each_account_with_its_own_provider(rendered: Render, stack: str) -> None:
+    """A link's resources span the hub and the spoke: each is created in the account that owns what it
+    changes (the hub's route tables and proxy zone, the spoke's route table and VPC)."""
+    rendering = rendered(stack)
+    # an accepter's id is the attachment's: the attachment (created first) owns the id
+    owners = {r["id"]: r for r in reversed(aws_resources(rendering))}
+    owners |= {r["outputs"]["zoneId"]: r for r in of_type(rendering, "aws:route53/zone:Zone")}
+    links = [r for r in aws_resources(rendering) if (account_component_of(rendering, r) or {}).get("type") == SPOKE_LINK]
+    # the sandbox has no data centre, so no Resolver rules to associate
+    expected = set(LINK_TARGETS) - ({"aws:route53/resolverRuleAssociation:ResolverRuleAssociation"}
+                                    if stack == "sandbox" else set())
+    assert {r["type"] for r in links} == expected
+    for resource in links:
+        target = LINK_TARGETS[resource["type"]]
+        if target is None:  # the accepter: in the TGW's account, accepting another account's attachment
+            attachment = owners[resource["inputs"]["transitGatewayAttachmentId"]]
+            assert resource["account"] == "network" != attachment["account"], resource["urn"]
+            continue
+        changed = owners[resource["inputs"][target]]
+        assert (resource["account"], resource["account_id"]) == (changed["account"], changed["account_id"]), \
+            resource["urn"]
+    spokes = {r["account"] for r in links} - {"network"}
+    assert spokes == set(EXPECTED_ACCOUNTS[stack]) - {"network"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
