@@ -1,22 +1,29 @@
 """The environment config: one structured key, `landingzone:environment`, per stack.
 
-Field rules (an account id has 12 digits, a region exists, a CIDR parses) live in the pydantic types;
-rules that span fields (ids unique across roles, CIDRs that do not overlap, prod-only rules) live in
-:mod:`environments.rules`. :func:`load_environment` runs both and reports every problem at once, each
-naming its key path, the bad value and the rule, before the program registers any resource.
+One pydantic model per stack kind (foundation, workload, sandbox), chosen by `kind`, with the fields that
+kind needs required and the fields it does not use refused. Field rules (an account id has 12 ASCII digits,
+a region exists, a CIDR is RFC 1918) are types; rules within one section (the proxy fleet's sizes, the
+lifecycle's order, the data centre's BGP ASNs) are that section's validators; rules across sections live in
+:mod:`environments.rules`. Types are strict: `'1'` is not a number, `0` is not `false`, keys are camelCase
+only. :func:`environments.validation.load_environment` reports every problem at once, each as
+`<key path>: <value as written> <rule>`, before the program registers any resource.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from components.cidr_plan import EGRESS_TIERS, MIN_SUBNET_PREFIX, SPOKE_TIERS
 
 CONFIG_KEY = "landingzone:environment"
 
@@ -29,6 +36,33 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
+def as_written(value: Any) -> str:
+    """A config value the way the user wrote it in YAML: `false`, `null`, `'1'` (a string), `1` (a number)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(as_written(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {as_written(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+# --- problems found by a section's own validator ----------------------------------------------------------
+
+SECTION_RULES = "section_rules"
+
+
+def section_problems(problems: list[tuple[str, str]]) -> PydanticCustomError:
+    """Every problem a section's validator found, as one pydantic error carrying (relative path, text) pairs;
+    the formatter turns each into its own `<key path>: <text>` line."""
+    return PydanticCustomError(SECTION_RULES, "{summary}",
+                               {"summary": "; ".join(f"{p}: {t}" for p, t in problems), "problems": problems})
+
+
+# --- field types --------------------------------------------------------------------------------------------
+
 @functools.cache
 def known_regions() -> frozenset[str]:
     """AWS commercial regions, from botocore's partition data rather than a hand-kept list."""
@@ -39,8 +73,15 @@ def known_regions() -> frozenset[str]:
                      for region in partition["regions"] if region != "aws-global")
 
 
+@functools.cache
+def _public_suffixes() -> Any:
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
 def _account_id(v: str) -> str:
-    if not re.fullmatch(r"\d{12}", v):
+    if not re.fullmatch(r"[0-9]{12}", v):
         raise ValueError("is not a 12-digit AWS account id")
     return v
 
@@ -52,12 +93,18 @@ def _region(v: str) -> str:
 
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+#: The top-level label of a DNS name starts with a letter, so an IP address is never a domain.
+_TLD = r"[a-z][a-z0-9-]{0,62}(?<!-)"
 
 
 def _domain(v: str) -> str:
-    if len(v) > 253 or not re.fullmatch(rf"{_LABEL}(\.{_LABEL})+", v):
+    if len(v) > 253 or not re.fullmatch(rf"{_LABEL}(\.{_LABEL})*\.{_TLD}", v):
         raise ValueError("is not a lower-case DNS domain name (labels of a-z, 0-9 and '-', dot-separated)")
     return v
+
+
+#: Private IPv4 ranges (RFC 1918): what a VPC or the data centre's network may use.
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 def _cidr(v: str) -> str:
@@ -65,8 +112,8 @@ def _cidr(v: str) -> str:
         net = ipaddress.IPv4Network(v, strict=True)
     except ValueError as exc:
         raise ValueError(f"is not an IPv4 CIDR block ({exc})") from None
-    if not net.is_private:
-        raise ValueError("is not a private (RFC 1918) range")
+    if not any(net.subnet_of(private) for private in RFC1918):
+        raise ValueError("is not inside a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
     return str(net)
 
 
@@ -78,14 +125,57 @@ def _vpc_cidr(v: str) -> str:
 
 
 def _stack_ref(v: str) -> str:
-    if not re.fullmatch(r"([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+", v):
+    if not re.fullmatch(r"([A-Za-z0-9_.-]{1,100}/){0,2}[A-Za-z0-9_.-]{1,100}", v):
         raise ValueError("is not a stack reference ('org/project/stack' or 'stack')")
     return v
 
 
 def _role_name(v: str) -> str:
-    if not re.fullmatch(r"[\w+=,.@-]{1,64}", v):
+    if not re.fullmatch(r"[A-Za-z0-9_+=,.@-]{1,64}", v):
         raise ValueError("is not a valid IAM role name")
+    return v
+
+
+def _private_asn(v: int) -> int:
+    if not (64512 <= v <= 65534 or 4200000000 <= v <= 4294967294):
+        raise ValueError("is not a private ASN (64512-65534 or 4200000000-4294967294)")
+    return v
+
+
+def _asn(v: int) -> int:
+    if not 1 <= v <= 4294967294:
+        raise ValueError("is not a BGP ASN (1-4294967294)")
+    return v
+
+
+#: Ranges a VPN peer on the internet cannot have (the documentation ranges stay allowed for examples).
+_NOT_PUBLIC = tuple(ipaddress.IPv4Network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3"))
+
+
+def _public_ip(v: str) -> str:
+    try:
+        ip = ipaddress.IPv4Address(v)
+    except ValueError:
+        raise ValueError("is not an IPv4 address") from None
+    if any(ip in net for net in _NOT_PUBLIC):
+        raise ValueError("is not a public address (a VPN customer gateway is reached over the internet)")
+    return v
+
+
+def _ip(v: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(v))
+    except ValueError:
+        raise ValueError("is not an IPv4 address") from None
+
+
+def _egress_domain(v: str) -> str:
+    if not re.fullmatch(rf"\.?{_LABEL}(\.{_LABEL})*\.{_TLD}", v) or len(v) > 253:
+        raise ValueError("is not a domain ('api.example.com', or '.example.com' for it and its subdomains)")
+    if _public_suffixes().is_public(v.lstrip(".")):
+        raise ValueError("is a public suffix: it would let out every domain registered under it")
     return v
 
 
@@ -97,11 +187,21 @@ VpcCidr = Annotated[str, AfterValidator(_vpc_cidr)]
 StackRef = Annotated[str, AfterValidator(_stack_ref)]
 RoleName = Annotated[str, AfterValidator(_role_name)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")]
+PrivateAsn = Annotated[int, AfterValidator(_private_asn)]
+Asn = Annotated[int, AfterValidator(_asn)]
+PublicIp = Annotated[str, AfterValidator(_public_ip)]
+IpAddress = Annotated[str, AfterValidator(_ip)]
+EgressDomain = Annotated[str, AfterValidator(_egress_domain)]
+Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=64)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    """camelCase keys only, unknown keys refused, no coercion (validated from JSON in strict mode), frozen."""
 
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, strict=True)
+
+
+# --- enums --------------------------------------------------------------------------------------------------
 
 class StackKind(StrEnum):
     """What a stack lays down: the organization-wide foundation, a workload environment or the sandbox."""
@@ -133,14 +233,11 @@ class AccountRole(StrEnum):
     IDENTITY = "identity"
     API = "api"
     SANDBOX = "sandbox"
+    #: A workload account (one per entry of `workloads`).
+    WORKLOAD = "workload"
 
 
-ROLES_BY_KIND: dict[StackKind, tuple[AccountRole, ...]] = {
-    StackKind.FOUNDATION: (AccountRole.ORGANIZATION, AccountRole.LOG_ARCHIVE, AccountRole.SECURITY),
-    StackKind.WORKLOAD: (AccountRole.NETWORK, AccountRole.IDENTITY, AccountRole.API),
-    StackKind.SANDBOX: (AccountRole.NETWORK, AccountRole.SANDBOX),
-}
-
+# --- sections shared by every kind --------------------------------------------------------------------------
 
 class Tags(_Model):
     """Tags every resource carries, through each provider's `default_tags`."""
@@ -151,23 +248,27 @@ class Tags(_Model):
 
 
 class Accounts(_Model):
-    """Account role → AWS account id, for the roles this stack deploys into."""
-
-    organization: AccountId | None = None
-    log_archive: AccountId | None = None
-    security: AccountId | None = None
-    network: AccountId | None = None
-    identity: AccountId | None = None
-    api: AccountId | None = None
-    sandbox: AccountId | None = None
+    """Account role -> AWS account id, for the roles this stack kind deploys into (each required)."""
 
     def by_role(self) -> dict[AccountRole, str]:
-        return {role: getattr(self, _field_of(role)) for role in AccountRole
-                if getattr(self, _field_of(role)) is not None}
+        return {AccountRole(to_camel(field)): getattr(self, field) for field in type(self).model_fields}
 
 
-def _field_of(role: AccountRole) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", role.value).lower()
+class FoundationAccounts(Accounts):
+    organization: AccountId
+    log_archive: AccountId
+    security: AccountId
+
+
+class WorkloadAccounts(Accounts):
+    network: AccountId
+    identity: AccountId
+    api: AccountId
+
+
+class SandboxAccounts(Accounts):
+    network: AccountId
+    sandbox: AccountId
 
 
 class Workload(_Model):
@@ -178,51 +279,16 @@ class Workload(_Model):
     description: Annotated[str, Field(min_length=3, max_length=200)]
 
 
-def _private_asn(v: int) -> int:
-    if not (64512 <= v <= 65534 or 4200000000 <= v <= 4294967294):
-        raise ValueError("is not a private ASN (64512-65534 or 4200000000-4294967294)")
-    return v
+# --- network -----------------------------------------------------------------------------------------------
 
-
-def _asn(v: int) -> int:
-    if not 1 <= v <= 4294967294:
-        raise ValueError("is not a BGP ASN (1-4294967294)")
-    return v
-
-
-_NOT_PUBLIC = [ipaddress.IPv4Network(n) for n in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
-                                                    "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
-                                                    "224.0.0.0/3")]
-
-
-def _public_ip(v: str) -> str:
-    try:
-        ip = ipaddress.IPv4Address(v)
-    except ValueError:
-        raise ValueError("is not an IPv4 address") from None
-    if any(ip in net for net in _NOT_PUBLIC):
-        raise ValueError("is not a public address (a VPN customer gateway is reached over the internet)")
-    return v
-
-
-def _ip(v: str) -> str:
-    try:
-        return str(ipaddress.IPv4Address(v))
-    except ValueError:
-        raise ValueError("is not an IPv4 address") from None
-
-
-def _egress_domain(v: str) -> str:
-    if not re.fullmatch(rf"\.?{_LABEL}(\.{_LABEL})+", v):
-        raise ValueError("is not a domain ('api.example.com', or '.example.com' for it and its subdomains)")
-    return v
-
-
-PrivateAsn = Annotated[int, AfterValidator(_private_asn)]
-Asn = Annotated[int, AfterValidator(_asn)]
-PublicIp = Annotated[str, AfterValidator(_public_ip)]
-IpAddress = Annotated[str, AfterValidator(_ip)]
-EgressDomain = Annotated[str, AfterValidator(_egress_domain)]
+def subnet_plan_problem(cidr: str, tiers: int, azs: int) -> str | None:
+    """Why `cidr` cannot hold `tiers` subnets per AZ of at least /MIN_SUBNET_PREFIX, or None if it can."""
+    net = ipaddress.IPv4Network(cidr)
+    needed_prefix = MIN_SUBNET_PREFIX - math.ceil(math.log2(tiers * azs))
+    if net.prefixlen <= needed_prefix:
+        return None
+    return (f"{as_written(cidr)} cannot hold {tiers} subnet tiers x {azs} availability zones of at least "
+            f"/{MIN_SUBNET_PREFIX} (needs /{needed_prefix} or larger)")
 
 
 class TransitVirtualInterface(_Model):
@@ -269,20 +335,28 @@ class OnPremisesDns(_Model):
 class EgressProxy(_Model):
     """The Squid fleet (EC2 Auto Scaling, Graviton)."""
 
-    instance_type: Annotated[str, Field(pattern=r"^[a-z]+\d+g[a-z]*\.[a-z0-9]+$")] = "t4g.small"
+    instance_type: Annotated[str, Field(pattern=r"^[a-z]+[0-9]+g[a-z]*\.[a-z0-9]+$")] = "t4g.small"
     min_size: Annotated[int, Field(ge=1, le=20)] = 2
     max_size: Annotated[int, Field(ge=1, le=50)] = 4
 
+    @model_validator(mode="after")
+    def _sizes_in_order(self) -> Self:
+        if self.max_size < self.min_size:
+            raise section_problems([("maxSize", f"{self.max_size} is below minSize ({self.min_size})")])
+        return self
+
+
+def _covers(wildcard: str, domain: str) -> bool:
+    """`.example.com` covers example.com and every name under it."""
+    return wildcard.startswith(".") and (domain.lstrip(".") == wildcard[1:] or domain.endswith(wildcard))
+
 
 class Network(_Model):
-    """The environment's CIDR plan and the data centre's ranges it must not overlap, the hub's routing
-    and hybrid links, and the egress allow-list."""
+    """What every network hub has: its CIDR plan, routing and egress allow-list."""
 
     availability_zones: Annotated[int, Field(ge=1, le=4)]
     egress_vpc_cidr: VpcCidr
-    identity_vpc_cidr: VpcCidr | None = None
-    api_vpc_cidr: VpcCidr | None = None
-    sandbox_vpc_cidr: VpcCidr | None = None
+    #: The data centre's ranges: validated against (no overlap) and blackholed where a segment must not reach them.
     on_premises_cidrs: list[Cidr] = Field(default_factory=list)
     transit_gateway_asn: PrivateAsn = 64512
     #: One NAT gateway (and firewall lane) per AZ; default: in prod only.
@@ -290,16 +364,104 @@ class Network(_Model):
     #: Domains the firewall and the proxy let out (TLS SNI / HTTP Host); everything else is dropped.
     egress_allowed_domains: list[EgressDomain] = Field(default_factory=list)
     egress_proxy: EgressProxy = EgressProxy()
-    direct_connect: DirectConnect | None = None
-    vpn: Vpn | None = None
-    on_premises_dns: OnPremisesDns | None = None
 
     def nat_per_az(self, stage: Stage) -> bool:
         return self.nat_gateway_per_az if self.nat_gateway_per_az is not None else stage is Stage.PROD
 
+    def spoke_cidrs(self) -> dict[str, str]:
+        """camelCase key -> CIDR of the spoke VPCs this section plans (the workload VPCs are elsewhere)."""
+        return {}
 
-Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=64)]
+    @field_validator("egress_allowed_domains")
+    @classmethod
+    def _each_domain_once(cls, domains: list[str]) -> list[str]:
+        """Squid refuses overlapping `dstdomain` entries, so the allow-list names each domain once."""
+        problems = []
+        for i, domain in enumerate(domains):
+            for j, earlier in enumerate(domains[:i]):
+                if earlier.lstrip(".") == domain.lstrip(".") or _covers(earlier, domain) or _covers(domain, earlier):
+                    problems.append((f"[{i}]", f"{as_written(domain)} overlaps network.egressAllowedDomains[{j}] "
+                                     f"({as_written(earlier)}); list each domain once (a leading dot already "
+                                     "covers subdomains)"))
+                    break
+        if problems:
+            raise section_problems(problems)
+        return domains
 
+    @model_validator(mode="after")
+    def _vpcs_fit_the_azs(self) -> Self:
+        """Each VPC holds its subnet tiers in every AZ: the very plan the VPC components carve."""
+        cidrs = {"egressVpcCidr": (self.egress_vpc_cidr, len(EGRESS_TIERS))}
+        cidrs |= {key: (cidr, len(SPOKE_TIERS)) for key, cidr in self.spoke_cidrs().items()}
+        problems = [(key, problem) for key, (cidr, tiers) in cidrs.items()
+                    if (problem := subnet_plan_problem(cidr, tiers, self.availability_zones))]
+        if problems:
+            raise section_problems(problems)
+        return self
+
+
+#: At most this many prefixes may be advertised over one Direct Connect gateway association.
+MAX_DX_ALLOWED_PREFIXES = 20
+
+
+class WorkloadNetwork(Network):
+    """A workload environment's network: the identity and api VPCs, and the links to the data centre."""
+
+    identity_vpc_cidr: VpcCidr
+    api_vpc_cidr: VpcCidr
+    direct_connect: DirectConnect | None = None
+    vpn: Vpn | None = None
+    on_premises_dns: OnPremisesDns | None = None
+
+    def spoke_cidrs(self) -> dict[str, str]:
+        return {"identityVpcCidr": self.identity_vpc_cidr, "apiVpcCidr": self.api_vpc_cidr}
+
+    @model_validator(mode="after")
+    def _hybrid_links_fit_together(self) -> Self:
+        """Direct Connect, VPN and the data centre's DNS need the data centre's ranges, and BGP needs
+        distinct ASNs on every side."""
+        problems: list[tuple[str, str]] = []
+        links = [key for key, value in (("directConnect", self.direct_connect), ("vpn", self.vpn),
+                                        ("onPremisesDns", self.on_premises_dns)) if value is not None]
+        onprem = [ipaddress.IPv4Network(c) for c in self.on_premises_cidrs]
+        if links and not onprem:
+            problems.append(("onPremisesCidrs", f"is required when {', '.join(f'network.{k}' for k in links)} "
+                             "is configured (the data centre's ranges are routed in the onprem segment)"))
+        if self.on_premises_dns is not None and onprem:
+            for i, ip in enumerate(self.on_premises_dns.resolver_ips):
+                if not any(ipaddress.IPv4Address(ip) in n for n in onprem):
+                    problems.append((f"onPremisesDns.resolverIps[{i}]", f"{as_written(ip)} is not in "
+                                     "network.onPremisesCidrs; the resolvers must be reachable over Direct Connect / VPN"))
+        problems += self._asn_clashes()
+        if problems:
+            raise section_problems(problems)
+        return self
+
+    def _asn_clashes(self) -> Iterator[tuple[str, str]]:
+        amazon = {"transitGatewayAsn": self.transit_gateway_asn}
+        if self.direct_connect is not None:
+            amazon["directConnect.gatewayAsn"] = self.direct_connect.gateway_asn
+        peers = list(amazon.items())
+        peers += [(f"vpn.customerGateways[{i}].bgpAsn", c.bgp_asn)
+                  for i, c in enumerate(self.vpn.customer_gateways if self.vpn else [])]
+        peers += [(f"directConnect.transitVirtualInterfaces[{i}].customerAsn", v.customer_asn)
+                  for i, v in enumerate(self.direct_connect.transit_virtual_interfaces if self.direct_connect else [])]
+        for path, value in peers:
+            for other, asn in amazon.items():
+                if path != other and value == asn:
+                    yield (path, f"{value} is the ASN of network.{other}; each side of a BGP session needs its own ASN")
+
+
+class SandboxNetwork(Network):
+    """The sandbox's network: one spoke VPC, egress only; it never links to the data centre."""
+
+    sandbox_vpc_cidr: VpcCidr
+
+    def spoke_cidrs(self) -> dict[str, str]:
+        return {"sandboxVpcCidr": self.sandbox_vpc_cidr}
+
+
+# --- foundation ----------------------------------------------------------------------------------------------
 
 class AccountCreation(_Model):
     """Have the organization create this account (the default is to adopt the existing id)."""
@@ -316,6 +478,23 @@ class LogArchiveSettings(_Model):
     glacier_after_days: Annotated[int, Field(ge=31)] = 365
     expire_after_days: Annotated[int, Field(ge=1, le=36500)] = 2557
 
+    @model_validator(mode="after")
+    def _lifecycle_in_order(self) -> Self:
+        problems = []
+        if self.glacier_after_days < self.infrequent_access_after_days + 30:
+            problems.append(("glacierAfterDays", f"{self.glacier_after_days} must be at least 30 days after "
+                             f"infrequentAccessAfterDays ({self.infrequent_access_after_days}); S3 keeps objects "
+                             "30 days in infrequent access"))
+        if self.expire_after_days <= self.glacier_after_days:
+            problems.append(("expireAfterDays", f"{self.expire_after_days} must be later than glacierAfterDays "
+                             f"({self.glacier_after_days})"))
+        if self.expire_after_days < self.object_lock_days:
+            problems.append(("expireAfterDays", f"{self.expire_after_days} is shorter than objectLockDays "
+                             f"({self.object_lock_days}); logs cannot expire while Object Lock still retains them"))
+        if problems:
+            raise section_problems(problems)
+        return self
+
 
 class TrailSettings(_Model):
     """Data events the organization trail records on top of every management event."""
@@ -323,7 +502,7 @@ class TrailSettings(_Model):
     data_event_bucket_names: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]] = \
         Field(default_factory=list)
     data_event_table_arns: list[Annotated[str, Field(
-        pattern=r"^arn:aws:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}$")]] = Field(default_factory=list)
+        pattern=r"^arn:aws:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$")]] = Field(default_factory=list)
 
 
 class OpenSearchSettings(_Model):
@@ -336,7 +515,15 @@ class OpenSearchSettings(_Model):
     volume_size_gb: Annotated[int, Field(ge=10, le=16384)] = 100
     availability_zones: Annotated[int, Field(ge=1, le=3)] = 2
     vpc_cidr: VpcCidr = "10.255.0.0/24"
-    engine_version: Annotated[str, Field(pattern=r"^OpenSearch_\d+\.\d+$")] = "OpenSearch_2.19"
+    engine_version: Annotated[str, Field(pattern=r"^OpenSearch_[0-9]+\.[0-9]+$")] = "OpenSearch_2.19"
+
+    @model_validator(mode="after")
+    def _nodes_spread_evenly(self) -> Self:
+        if self.availability_zones > 1 and self.instance_count % self.availability_zones:
+            raise section_problems([("instanceCount", f"{self.instance_count} is not a multiple of "
+                                     f"availabilityZones ({self.availability_zones}); zone awareness needs the "
+                                     "same number of data nodes in every zone")])
+        return self
 
 
 class FoundationSettings(_Model):
@@ -353,88 +540,61 @@ class FoundationSettings(_Model):
     backup_retention_days: Annotated[int, Field(ge=7, le=36500)] = 35
 
 
-class EnvironmentConfig(_Model):
-    """The whole environment of one stack."""
+# --- one model per stack kind --------------------------------------------------------------------------------
+
+def _required_because(reason: str) -> Any:
+    """Field metadata: why a kind needs the field (the error message for a missing one says so)."""
+    return Field(json_schema_extra={"requiredBecause": reason})
+
+
+class _Environment(_Model):
+    """What every stack's config has."""
 
     name: Name
-    kind: StackKind
     stage: Stage
     region: Region
-    domain: DomainName | None = None
-    organization_id: Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$")] | None = None
-    foundation_stack: StackRef | None = None
     deploy_role_name: RoleName = "OpenBankingLandingZoneDeployer"
     protect_stateful_resources: bool = True
     log_retention_days: Annotated[int, Field(ge=1, le=3653)] = 400
     tags: Tags
-    accounts: Accounts
-    workloads: dict[Name, Workload] = Field(default_factory=dict)
-    network: Network | None = None
-    foundation: FoundationSettings | None = None
-
-    @property
-    def is_prod(self) -> bool:
-        return self.stage is Stage.PROD
-
-    def account_ids(self) -> dict[str, str]:
-        """Every account this stack deploys into, keyed by role (workloads as `workload:<name>`)."""
-        ids: dict[str, str] = {str(role): acct for role, acct in self.accounts.by_role().items()}
-        ids.update({f"workload:{name}": w.account_id for name, w in self.workloads.items()})
-        return ids
 
 
-# --- error reporting --------------------------------------------------------------------------------
+class FoundationConfig(_Environment):
+    """The organization-wide foundation: management, log archive and security accounts."""
 
-_MESSAGES = {
-    "missing": "is required",
-    "extra_forbidden": "is not a known key",
-    "string_type": "must be a string",
-    "int_type": "must be an integer",
-    "int_parsing": "must be an integer",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "dict_type": "must be a mapping",
-    "model_type": "must be a mapping",
-    "list_type": "must be a list",
+    kind: Literal["foundation"]
+    organization_id: Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$"),
+                               _required_because("the AWS Organization id, o-...")]
+    accounts: FoundationAccounts
+    foundation: Annotated[FoundationSettings, _required_because("allowed regions, log retention, OpenSearch")]
+
+
+class WorkloadConfig(_Environment):
+    """A workload environment (dev, prod): network hub, identity, api and the workload accounts."""
+
+    kind: Literal["workload"]
+    domain: Annotated[DomainName, _required_because("the Open Banking API domain")]
+    foundation_stack: Annotated[StackRef, _required_because("it reads the log archive from it")]
+    accounts: WorkloadAccounts
+    workloads: Annotated[dict[Name, Workload], Field(min_length=1),
+                         _required_because("at least one workload account, e.g. ais, pis")]
+    network: Annotated[WorkloadNetwork, _required_because("its CIDR plan")]
+
+
+class SandboxConfig(_Environment):
+    """The developer sandbox offered to third parties: network hub and the sandbox account, egress only."""
+
+    kind: Literal["sandbox"]
+    domain: Annotated[DomainName, _required_because("the sandbox API domain")]
+    foundation_stack: Annotated[StackRef, _required_because("it reads the log archive from it")]
+    accounts: SandboxAccounts
+    network: Annotated[SandboxNetwork, _required_because("its CIDR plan")]
+
+
+EnvironmentConfig = FoundationConfig | WorkloadConfig | SandboxConfig
+#: The model of each stack kind, chosen by `kind`.
+MODEL_OF_KIND: dict[StackKind, type[FoundationConfig | WorkloadConfig | SandboxConfig]] = {
+    StackKind.FOUNDATION: FoundationConfig,
+    StackKind.WORKLOAD: WorkloadConfig,
+    StackKind.SANDBOX: SandboxConfig,
 }
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    return ".".join([CONFIG_KEY, *(str(p) for p in loc)])
-
-
-def format_validation_error(exc: ValidationError) -> list[str]:
-    """One line per pydantic error: `<key path>: <value> <rule>`."""
-    lines = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
-        if err["type"] == "value_error":
-            rule = str(err["msg"]).removeprefix("Value error, ")
-        else:
-            rule = _MESSAGES.get(err["type"], str(err["msg"]).lower())
-        if err["type"] == "missing":
-            lines.append(f"{_path(loc)}: {rule}")
-        elif err["type"] == "enum":
-            expected = err.get("ctx", {}).get("expected", "")
-            lines.append(f"{_path(loc)}: {err['input']!r} is not one of {expected}")
-        else:
-            lines.append(f"{_path(loc)}: {err['input']!r} {rule}")
-    return lines
-
-
-def load_environment(raw: Any) -> EnvironmentConfig:
-    """Validate `raw` (the decoded config value) and return the model, or raise :class:`ConfigError`."""
-    from .rules import cross_field_problems
-
-    if not isinstance(raw, Mapping):
-        raise ConfigError([f"{CONFIG_KEY}: must be a mapping (got {type(raw).__name__})"])
-    problems: list[str] = []
-    model: EnvironmentConfig | None = None
-    try:
-        model = EnvironmentConfig.model_validate(raw)
-    except ValidationError as exc:
-        problems.extend(format_validation_error(exc))
-    problems.extend(f"{CONFIG_KEY}.{p}" for p in cross_field_problems(raw))
-    if problems or model is None:
-        raise ConfigError(sorted(dict.fromkeys(problems)))
-    return model

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -30,12 +29,12 @@ from .config import (
     ConfigError,
     DataClassification,
     EnvironmentConfig,
-    FoundationSettings,
-    StackKind,
-    load_environment,
+    FoundationConfig,
+    WorkloadConfig,
 )
 from .network import network_hub_args, spoke_plans
 from .providers import account_provider, default_tags
+from .validation import load_environment, parse_config_json
 
 #: Spoke accounts with nothing but the common constructor (and their spoke VPC).
 SPOKE_ACCOUNTS: dict[AccountRole, type[SpokeAccount]] = {
@@ -53,11 +52,7 @@ def load_stack_config() -> EnvironmentConfig:
     try:
         if raw is None:
             raise ConfigError([f"{CONFIG_KEY}: is missing from the stack's config file"])
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ConfigError([f"{CONFIG_KEY}: must be a structured (YAML mapping) value"]) from None
-        return load_environment(value)
+        return load_environment(parse_config_json(raw))
     except ConfigError as exc:
         count = len(exc.problems)
         raise pulumi.RunError(f"invalid environment config ({count} problem{'s' if count > 1 else ''}):\n"
@@ -76,8 +71,16 @@ def construction_order(account_ids: dict[str, str]) -> list[tuple[str, str]]:
     return sorted(account_ids.items(), key=lambda item: rank.get(item[0], len(rank)))
 
 
-def log_archive_args(config: EnvironmentConfig) -> LogArchiveArgs:
-    settings = _foundation_settings(config)
+def account_ids(config: EnvironmentConfig) -> dict[str, str]:
+    """Every account this stack deploys into, keyed by role (workloads as `workload:<name>`)."""
+    ids: dict[str, str] = {str(role): acct for role, acct in config.accounts.by_role().items()}
+    if isinstance(config, WorkloadConfig):
+        ids.update({f"workload:{name}": w.account_id for name, w in config.workloads.items()})
+    return ids
+
+
+def log_archive_args(config: FoundationConfig) -> LogArchiveArgs:
+    settings = config.foundation
     logs, search = settings.log_archive, settings.open_search
     return LogArchiveArgs(
         organization_id=str(config.organization_id),
@@ -92,8 +95,8 @@ def log_archive_args(config: EnvironmentConfig) -> LogArchiveArgs:
     )
 
 
-def organization_args(config: EnvironmentConfig, log_archive: LogArchiveAccount) -> OrganizationArgs:
-    settings = _foundation_settings(config)
+def organization_args(config: FoundationConfig, log_archive: LogArchiveAccount) -> OrganizationArgs:
+    settings = config.foundation
     tags = default_tags(config, AccountRole.ORGANIZATION.value)
     return OrganizationArgs(
         deploy_role_name=config.deploy_role_name,
@@ -113,20 +116,14 @@ def organization_args(config: EnvironmentConfig, log_archive: LogArchiveAccount)
     )
 
 
-def security_args(config: EnvironmentConfig, accounts: dict[str, Account]) -> SecurityArgs:
-    settings = _foundation_settings(config)
+def security_args(config: FoundationConfig, accounts: dict[str, Account]) -> SecurityArgs:
+    settings = config.foundation
     organization = accounts.get(AccountRole.ORGANIZATION)
     return SecurityArgs(
         macie=settings.macie, malware_protection=settings.guardduty_malware_protection,
         delegated_administrators=(organization.delegated_administrators
                                   if isinstance(organization, OrganizationAccount) else ()),
     )
-
-
-def _foundation_settings(config: EnvironmentConfig) -> FoundationSettings:
-    if config.foundation is None:  # load_environment's rules make this unreachable for a foundation stack
-        raise ConfigError([f"{CONFIG_KEY}.foundation: is required for the foundation stack"])
-    return config.foundation
 
 
 class Environment(pulumi.ComponentResource):
@@ -140,10 +137,10 @@ class Environment(pulumi.ComponentResource):
         self.config = config
         self.accounts = {}
         self.network_hub: NetworkHubAccount | None = None
-        self.foundation = (None if config.kind is StackKind.FOUNDATION
-                           else fnd.FoundationOutputs.read(str(config.foundation_stack), parent=self))
+        self.foundation = (None if isinstance(config, FoundationConfig)
+                           else fnd.FoundationOutputs.read(config.foundation_stack, parent=self))
 
-        for role, account_id in construction_order(config.account_ids()):
+        for role, account_id in construction_order(account_ids(config)):
             ctx = AccountContext(
                 role=role, account_id=account_id, region=config.region, environment=config.name,
                 provider=account_provider(config, role, account_id, parent=self),
@@ -152,19 +149,19 @@ class Environment(pulumi.ComponentResource):
             )
             opts_ = pulumi.ResourceOptions(parent=self)
             component_name = f"{config.name}-{role.replace(':', '-')}"
-            if role == AccountRole.LOG_ARCHIVE:
+            if role == AccountRole.LOG_ARCHIVE and isinstance(config, FoundationConfig):
                 self.accounts[role] = LogArchiveAccount(component_name, ctx, log_archive_args(config), opts=opts_)
-            elif role == AccountRole.ORGANIZATION:
+            elif role == AccountRole.ORGANIZATION and isinstance(config, FoundationConfig):
                 self.accounts[role] = OrganizationAccount(
                     component_name, ctx, organization_args(config, self._log_archive()), opts=opts_)
-            elif role == AccountRole.SECURITY:
+            elif role == AccountRole.SECURITY and isinstance(config, FoundationConfig):
                 self.accounts[role] = SecurityAccount(component_name, ctx, security_args(config, self.accounts),
                                                       opts=opts_)
-            elif role == AccountRole.NETWORK:
+            elif role == AccountRole.NETWORK and not isinstance(config, FoundationConfig):
                 self.network_hub = NetworkHubAccount(component_name, ctx, network_hub_args(config, self._foundation()),
                                                      opts=opts_)
                 self.accounts[role] = self.network_hub
-            elif role.startswith("workload:"):
+            elif role.startswith("workload:") and isinstance(config, WorkloadConfig):
                 workload = role.split(":", 1)[1]
                 self.accounts[role] = WorkloadAccount(
                     component_name, ctx, workload=workload,
@@ -184,6 +181,8 @@ class Environment(pulumi.ComponentResource):
 
     def _spoke_vpc(self, role: str) -> SpokeVpcArgs | None:
         """The spoke VPC of `role`'s account, from the network hub built before it (none without a hub)."""
+        if isinstance(self.config, FoundationConfig):
+            return None
         plan = spoke_plans(self.config).get(role)
         if self.network_hub is None or plan is None:
             return None
@@ -193,7 +192,7 @@ class Environment(pulumi.ComponentResource):
         """Link every spoke VPC to the hub: a `SpokeLink` spans the network account and the spoke's account,
         so it belongs to the environment, with each side's provider explicit."""
         hub = self.network_hub
-        if hub is None:
+        if hub is None or isinstance(self.config, FoundationConfig):
             return
         for role, plan in spoke_plans(self.config).items():
             account = self.accounts.get(role)
@@ -225,12 +224,12 @@ class Environment(pulumi.ComponentResource):
         config = self.config
         exports: dict[str, Any] = {
             "environment": config.name,
-            "kind": config.kind.value,
+            "kind": config.kind,
             "region": config.region,
-            "accounts": config.account_ids(),
+            "accounts": account_ids(config),
         }
         log_archive = self.accounts.get(AccountRole.LOG_ARCHIVE)
-        if isinstance(log_archive, LogArchiveAccount):
+        if isinstance(log_archive, LogArchiveAccount) and isinstance(config, FoundationConfig):
             exports |= {
                 fnd.ORGANIZATION_ID: config.organization_id,
                 fnd.LOG_ARCHIVE_ACCOUNT_ID: log_archive.ctx.account_id,

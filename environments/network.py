@@ -6,7 +6,7 @@ from accounts.network_hub import NetworkHubArgs, ProxySizing, SpokePlan
 from components.hybrid_connectivity import CustomerGatewaySpec, DirectConnectSpec, TransitVif
 from components.transit_gateway import Segment
 
-from .config import CONFIG_KEY, AccountRole, ConfigError, EnvironmentConfig, Network
+from .config import AccountRole, SandboxConfig, WorkloadConfig, WorkloadNetwork
 from .foundation import FoundationOutputs
 
 #: The TGW segment of each spoke account role (workload accounts are all `workloads`).
@@ -17,37 +17,28 @@ SEGMENT_OF_ROLE = {
 }
 
 
-def _network(config: EnvironmentConfig) -> Network:
-    if config.network is None:  # the config rules require it for every stack with a network account
-        raise ConfigError([f"{CONFIG_KEY}.network: is required for a {config.kind} stack"])
-    return config.network
-
-
-def spoke_plans(config: EnvironmentConfig) -> dict[str, SpokePlan]:
+def spoke_plans(config: WorkloadConfig | SandboxConfig) -> dict[str, SpokePlan]:
     """Account role -> its spoke VPC, for every spoke account of the stack."""
-    network = _network(config)
-    cidrs = {
-        AccountRole.IDENTITY.value: network.identity_vpc_cidr,
-        AccountRole.API.value: network.api_vpc_cidr,
-        AccountRole.SANDBOX.value: network.sandbox_vpc_cidr,
-    }
-    plans: dict[str, SpokePlan] = {}
-    for role, account_id in config.account_ids().items():
-        if role.startswith("workload:"):
-            cidr, segment = config.workloads[role.split(":", 1)[1]].vpc_cidr, Segment.WORKLOADS
-        elif role in SEGMENT_OF_ROLE:
-            cidr, segment = cidrs[role], SEGMENT_OF_ROLE[role]
-        else:
-            continue
-        if cidr is None:  # required_vpcs makes this unreachable for a valid config
-            raise ConfigError([f"{CONFIG_KEY}.network: no VPC CIDR for the {role} account"])
-        plans[role] = SpokePlan(label=role.replace(":", "-"), account_id=account_id, segment=segment, cidr=cidr)
-    return plans
+    cidrs: dict[str, str] = {}
+    if isinstance(config, WorkloadConfig):
+        cidrs = {AccountRole.IDENTITY.value: config.network.identity_vpc_cidr,
+                 AccountRole.API.value: config.network.api_vpc_cidr}
+        cidrs |= {f"workload:{name}": w.vpc_cidr for name, w in config.workloads.items()}
+    else:
+        cidrs = {AccountRole.SANDBOX.value: config.network.sandbox_vpc_cidr}
+    ids = {str(role): acct for role, acct in config.accounts.by_role().items()}
+    if isinstance(config, WorkloadConfig):
+        ids |= {f"workload:{name}": w.account_id for name, w in config.workloads.items()}
+    return {role: SpokePlan(label=role.replace(":", "-"), account_id=ids[role],
+                            segment=SEGMENT_OF_ROLE.get(role, Segment.WORKLOADS), cidr=cidr)
+            for role, cidr in cidrs.items()}
 
 
-def network_hub_args(config: EnvironmentConfig, foundation: FoundationOutputs) -> NetworkHubArgs:
-    network = _network(config)
-    dx = network.direct_connect
+def network_hub_args(config: WorkloadConfig | SandboxConfig, foundation: FoundationOutputs) -> NetworkHubArgs:
+    network = config.network
+    dx = network.direct_connect if isinstance(network, WorkloadNetwork) else None
+    vpn = network.vpn if isinstance(network, WorkloadNetwork) else None
+    dns = network.on_premises_dns if isinstance(network, WorkloadNetwork) else None
     return NetworkHubArgs(
         domain=str(config.domain),
         az_count=network.availability_zones,
@@ -69,7 +60,7 @@ def network_hub_args(config: EnvironmentConfig, foundation: FoundationOutputs) -
                           for v in dx.transit_virtual_interfaces],
             hosted_vif_ids=dx.hosted_virtual_interface_ids),
         customer_gateways=[CustomerGatewaySpec(c.name, c.ip_address, c.bgp_asn)
-                           for c in (network.vpn.customer_gateways if network.vpn else [])],
-        dns_domains=network.on_premises_dns.domains if network.on_premises_dns else (),
-        dns_resolver_ips=network.on_premises_dns.resolver_ips if network.on_premises_dns else (),
+                           for c in (vpn.customer_gateways if vpn else [])],
+        dns_domains=dns.domains if dns else (),
+        dns_resolver_ips=dns.resolver_ips if dns else (),
     )

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from environments.config import CONFIG_KEY, ConfigError, load_environment
+from environments.config import CONFIG_KEY, ConfigError, WorkloadConfig
+from environments.validation import load_environment
 from tests.conftest import ROOT
 
 
@@ -70,7 +71,8 @@ def test_cidr_must_parse() -> None:
 def test_cidr_must_be_private() -> None:
     raw = stack_config("dev")
     raw["network"]["apiVpcCidr"] = "52.0.0.0/22"
-    assert problems(raw) == [f"{CONFIG_KEY}.network.apiVpcCidr: '52.0.0.0/22' is not a private (RFC 1918) range"]
+    assert problems(raw) == [f"{CONFIG_KEY}.network.apiVpcCidr: '52.0.0.0/22' is not inside a private (RFC 1918) "
+                             "range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"]
 
 
 def test_vpc_cidr_must_fit_the_az_count() -> None:
@@ -85,7 +87,8 @@ def test_the_same_cidr_fits_fewer_azs() -> None:
     raw = stack_config("dev")
     raw["network"]["availabilityZones"] = 2
     raw["network"]["apiVpcCidr"] = "10.64.8.0/24"
-    assert load_environment(raw).network is not None
+    config = load_environment(raw)
+    assert isinstance(config, WorkloadConfig) and config.network.api_vpc_cidr == "10.64.8.0/24"
 
 
 def test_vpc_cidrs_must_not_overlap_each_other() -> None:
@@ -113,13 +116,14 @@ def test_prod_needs_two_azs() -> None:
 def test_nonprod_may_use_one_az() -> None:
     raw = stack_config("dev")
     raw["network"]["availabilityZones"] = 1
-    assert load_environment(raw).network.availability_zones == 1  # type: ignore[union-attr]
+    config = load_environment(raw)
+    assert isinstance(config, WorkloadConfig) and config.network.availability_zones == 1
 
 
 def test_prod_must_protect_stateful_resources() -> None:
     raw = stack_config("prod")
     raw["protectStatefulResources"] = False
-    assert problems(raw) == [f"{CONFIG_KEY}.protectStatefulResources: False must be true in prod "
+    assert problems(raw) == [f"{CONFIG_KEY}.protectStatefulResources: false must be true in prod "
                              "(stateful resources are protected)"]
 
 
@@ -147,7 +151,7 @@ def test_a_stack_deploys_only_its_kinds_roles() -> None:
 def test_unknown_keys_are_rejected() -> None:
     raw = stack_config("dev")
     raw["acounts"] = {}
-    assert problems(raw) == [f"{CONFIG_KEY}.acounts: {{}} is not a known key"]
+    assert problems(raw) == [f"{CONFIG_KEY}.acounts: is not a known key (did you mean 'accounts'?)"]
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from environments.config import CONFIG_KEY, load_environment
+from environments.config import CONFIG_KEY, FoundationConfig
+from environments.validation import load_environment
 from tests.test_config import problems, stack_config
 
 FND = f"{CONFIG_KEY}.foundation"
@@ -37,7 +38,7 @@ def test_allowed_regions_must_include_the_stacks_region() -> None:
 def test_allowed_regions_must_exist() -> None:
     raw = foundation()
     raw["foundation"]["allowedRegions"] = ["eu-west-2", "mars-north-1"]
-    assert problems(raw) == [f"{FND}.allowedRegions.1: 'mars-north-1' is not a known AWS region"]
+    assert problems(raw) == [f"{FND}.allowedRegions[1]: 'mars-north-1' is not a known AWS region"]
 
 
 def test_logs_cannot_expire_while_object_lock_retains_them() -> None:
@@ -71,7 +72,8 @@ def test_a_nonprod_foundation_may_run_a_single_node() -> None:
     raw = foundation()
     raw["stage"] = "nonprod"
     raw["foundation"]["openSearch"] = {"instanceCount": 1, "availabilityZones": 1}
-    assert load_environment(raw).foundation is not None
+    config = load_environment(raw)
+    assert isinstance(config, FoundationConfig) and config.foundation.open_search.instance_count == 1
 
 
 def test_account_creation_needs_a_valid_email() -> None:

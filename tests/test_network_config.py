@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from environments.config import CONFIG_KEY, Stage, load_environment
+from environments.config import CONFIG_KEY, FoundationConfig, Stage
+from environments.validation import load_environment
 from tests.test_config import problems, stack_config
 
 
@@ -19,14 +20,15 @@ def test_prod_must_configure_direct_connect_and_vpn() -> None:
 def test_prod_keeps_a_nat_gateway_per_az() -> None:
     raw = stack_config("prod")
     raw["network"]["natGatewayPerAz"] = False
-    assert problems(raw) == [f"{CONFIG_KEY}.network.natGatewayPerAz: False must be true in prod "
+    assert problems(raw) == [f"{CONFIG_KEY}.network.natGatewayPerAz: false must be true in prod "
                              "(an AZ outage must not cut egress)"]
 
 
 @pytest.mark.parametrize(("stack", "per_az"), [("dev", False), ("sandbox", False), ("prod", True)])
 def test_nat_per_az_follows_the_stage_unless_set(stack: str, per_az: bool) -> None:
-    network = load_environment(stack_config(stack)).network
-    assert network is not None
+    config = load_environment(stack_config(stack))
+    assert not isinstance(config, FoundationConfig)
+    network = config.network
     assert network.nat_per_az(Stage.PROD if stack == "prod" else Stage.NONPROD) is per_az
     assert network.model_copy(update={"nat_gateway_per_az": None}).nat_per_az(Stage.PROD) is True
 
@@ -69,7 +71,7 @@ def test_amazon_side_asn_must_be_private() -> None:
 def test_customer_gateway_must_be_a_public_address() -> None:
     raw = stack_config("dev")
     raw["network"]["vpn"]["customerGateways"][0]["ipAddress"] = "10.1.2.3"
-    assert problems(raw) == [f"{CONFIG_KEY}.network.vpn.customerGateways.0.ipAddress: '10.1.2.3' is not a public "
+    assert problems(raw) == [f"{CONFIG_KEY}.network.vpn.customerGateways[0].ipAddress: '10.1.2.3' is not a public "
                              "address (a VPN customer gateway is reached over the internet)"]
 
 
@@ -77,7 +79,7 @@ def test_direct_connect_references_real_connection_ids() -> None:
     raw = stack_config("prod")
     raw["network"]["directConnect"]["transitVirtualInterfaces"][0]["connectionId"] = "my-connection"
     [line] = problems(raw)
-    assert line.startswith(f"{CONFIG_KEY}.network.directConnect.transitVirtualInterfaces.0.connectionId: "
+    assert line.startswith(f"{CONFIG_KEY}.network.directConnect.transitVirtualInterfaces[0].connectionId: "
                            "'my-connection'")
 
 
@@ -93,7 +95,7 @@ def test_egress_domain_must_be_a_domain() -> None:
     raw = stack_config("dev")
     raw["network"]["egressAllowedDomains"] = ["https://example.com"]
     [line] = problems(raw)
-    assert line.startswith(f"{CONFIG_KEY}.network.egressAllowedDomains.0: 'https://example.com' is not a domain")
+    assert line.startswith(f"{CONFIG_KEY}.network.egressAllowedDomains[0]: 'https://example.com' is not a domain")
 
 
 def test_egress_vpc_must_hold_four_tiers_across_the_azs() -> None:
