@@ -11,24 +11,33 @@ import pulumi_aws as aws
 from components.account_baseline import AccountBaseline, AccountBaselineArgs
 from components.config_recorder import ConfigDelivery
 
+from .keys import AccountKey
+
 
 @dataclass(frozen=True)
 class AccountContext:
     """Where an account component deploys: every child inherits `provider`, so every resource lands
     in this account and no resource can fall back to a default provider."""
 
-    role: str
+    #: Which account: its role (and workload name).
+    key: AccountKey
+    #: The AWS account id.
     account_id: str
+    #: The region every resource of the account lands in.
     region: str
+    #: The environment's name (the stack's), the first part of physical names.
     environment: str
+    #: The provider that deploys into this account (assumes its deploy role, pinned to `account_id`).
     provider: aws.Provider
+    #: Protect and retain stateful resources (prod).
     protect: bool
-    #: The organization's Config bucket and key; None only before the log archive exists.
+    #: The organization's Config bucket and key; None only in the log archive, before its bucket exists.
     config_delivery: ConfigDelivery | None = None
 
     @property
     def name_prefix(self) -> str:
-        return f"{self.environment}-{self.role.replace(':', '-').lower()}"
+        """`dev-network`, `prod-workload-ais`: the prefix of the account's physical names."""
+        return f"{self.environment}-{self.key.label.lower()}"
 
 
 class Account(pulumi.ComponentResource):

@@ -23,6 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from accounts.keys import AccountRole
 from components.cidr_plan import EGRESS_TIERS, MIN_SUBNET_PREFIX, SPOKE_TIERS
 
 CONFIG_KEY = "landingzone:environment"
@@ -221,20 +222,6 @@ class DataClassification(StrEnum):
     INTERNAL = "internal"
     CONFIDENTIAL = "confidential"
     RESTRICTED = "restricted"
-
-
-class AccountRole(StrEnum):
-    """The account roles of the reference architecture; each gets its own provider and component."""
-
-    ORGANIZATION = "organization"
-    LOG_ARCHIVE = "logArchive"
-    SECURITY = "security"
-    NETWORK = "network"
-    IDENTITY = "identity"
-    API = "api"
-    SANDBOX = "sandbox"
-    #: A workload account (one per entry of `workloads`).
-    WORKLOAD = "workload"
 
 
 # --- sections shared by every kind --------------------------------------------------------------------------

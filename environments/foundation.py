@@ -1,97 +1,78 @@
-"""What workload stacks read from the foundation stack, through a `StackReference` only.
+"""The contract between the foundation stack and the stacks built on it: what the foundation exports.
 
-The export names are defined here once: the foundation stack exports them, workload stacks read them.
+One frozen dataclass whose fields are the export keys (camelCase of the field names). The foundation stack
+builds it from its accounts and exports it (:meth:`FoundationExports.exports`); workload and sandbox stacks
+read the same fields through a `StackReference` (:meth:`FoundationExports.read`), never by copying values
+into config.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
+from pydantic.alias_generators import to_camel
 
-ORGANIZATION_ID = "organizationId"
-ORGANIZATION_ROOT_ID = "organizationRootId"
-OU_IDS = "organizationalUnitIds"
-LOG_ARCHIVE_ACCOUNT_ID = "logArchiveAccountId"
-#: The bucket every VPC flow log delivers to (kept under its historical name).
-LOG_ARCHIVE_BUCKET_NAME = "logArchiveBucketName"
-LOG_ARCHIVE_BUCKET_ARN = "logArchiveBucketArn"
-LOG_ARCHIVE_KEY_ARN = "logArchiveKeyArn"
-FLOW_LOGS_BUCKET_ARN = "flowLogsBucketArn"
-TRAIL_BUCKET_ARN = "trailBucketArn"
-CONFIG_BUCKET_NAME = "configBucketName"
-CONFIG_BUCKET_ARN = "configBucketArn"
-WAF_LOGS_BUCKET_ARN = "wafLogsBucketArn"
-ACCESS_LOGS_BUCKET_ARN = "accessLogsBucketArn"
-LOG_ANALYTICS_KEY_ARN = "logAnalyticsKeyArn"
-ORGANIZATION_TRAIL_ARN = "organizationTrailArn"
-SECURITY_ACCOUNT_ID = "securityAccountId"
-FINDINGS_TOPIC_ARN = "securityFindingsTopicArn"
+#: The `kind` export every stack has: a reference must name a foundation stack.
+KIND_EXPORT = "kind"
 
 
-class FoundationOutputs:
-    """The organization-wide facts an environment builds on, read from the foundation stack's exports.
+@dataclass(frozen=True)
+class FoundationExports:
+    """The organization-wide facts an environment builds on."""
 
-    Each is read on first use: a missing export fails the deployment that needs it, and an export no
-    account of this stack uses is never requested.
-    """
+    organization_id: pulumi.Input[str]
+    organization_root_id: pulumi.Input[str]
+    #: OU path (e.g. "Workloads/Prod") -> OU id.
+    organizational_unit_ids: pulumi.Input[Mapping[str, pulumi.Input[str]]]
+    log_archive_account_id: pulumi.Input[str]
+    #: The log archive key every log bucket is encrypted with (delivery services encrypt with it).
+    log_archive_key_arn: pulumi.Input[str]
+    #: The bucket every VPC flow log and Network Firewall log delivers to.
+    flow_logs_bucket_name: pulumi.Input[str]
+    flow_logs_bucket_arn: pulumi.Input[str]
+    trail_bucket_arn: pulumi.Input[str]
+    #: Where every account's AWS Config recorder delivers.
+    config_bucket_name: pulumi.Input[str]
+    config_bucket_arn: pulumi.Input[str]
+    waf_logs_bucket_arn: pulumi.Input[str]
+    #: Load balancer and S3 access logs.
+    access_logs_bucket_arn: pulumi.Input[str]
+    log_analytics_key_arn: pulumi.Input[str]
+    organization_trail_arn: pulumi.Input[str]
+    security_account_id: pulumi.Input[str]
+    #: HIGH and CRITICAL findings of the organization's detective services.
+    security_findings_topic_arn: pulumi.Input[str]
 
-    def __init__(self, ref: pulumi.StackReference) -> None:
-        self._ref = ref
+    @staticmethod
+    def keys() -> list[str]:
+        """The export keys, in field order."""
+        return [to_camel(f.name) for f in dataclasses.fields(FoundationExports)]
+
+    def exports(self) -> dict[str, Any]:
+        """Export key -> value, for the foundation stack's `pulumi.export`s."""
+        return {to_camel(f.name): getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @classmethod
-    def read(cls, stack: str, parent: pulumi.Resource | None = None) -> FoundationOutputs:
-        return cls(pulumi.StackReference(stack, opts=pulumi.ResourceOptions(parent=parent)))
+    def read(cls, stack: str, parent: pulumi.Resource | None = None) -> FoundationExports:
+        """The exports of the foundation stack `stack`. A stack of another kind fails every value with one
+        message naming it, rather than with a missing-key error per export."""
+        ref = pulumi.StackReference(stack, opts=pulumi.ResourceOptions(parent=parent))
+        kind = ref.get_output(KIND_EXPORT)
 
-    def _out(self, key: str) -> pulumi.Output[str]:
-        return self._ref.require_output(key).apply(str)
+        def checked(key: str) -> pulumi.Output[Any]:
+            def check(args: list[Any]) -> Any:
+                actual, value = args
+                if actual != "foundation":
+                    raise ValueError(f"foundationStack {stack!r} is a {actual or 'non-landing-zone'} stack, not the "
+                                     "foundation stack: its outputs are not the foundation's")
+                if value is None:
+                    raise ValueError(f"foundationStack {stack!r} exports no {key!r}: update the foundation stack "
+                                     "(pulumi up) before the stacks that build on it")
+                return value
+            return pulumi.Output.all(kind, ref.get_output(key)).apply(check)
 
-    @cached_property
-    def organization_id(self) -> pulumi.Output[str]:
-        return self._out(ORGANIZATION_ID)
-
-    @cached_property
-    def log_archive_account_id(self) -> pulumi.Output[str]:
-        return self._out(LOG_ARCHIVE_ACCOUNT_ID)
-
-    @cached_property
-    def log_archive_bucket_name(self) -> pulumi.Output[str]:
-        return self._out(LOG_ARCHIVE_BUCKET_NAME)
-
-    @cached_property
-    def log_archive_bucket_arn(self) -> pulumi.Output[str]:
-        """VPC flow logs (the same bucket as `flow_logs_bucket_arn`)."""
-        return self._out(LOG_ARCHIVE_BUCKET_ARN)
-
-    @cached_property
-    def log_archive_key_arn(self) -> pulumi.Output[str]:
-        return self._out(LOG_ARCHIVE_KEY_ARN)
-
-    @cached_property
-    def security_account_id(self) -> pulumi.Output[str]:
-        return self._out(SECURITY_ACCOUNT_ID)
-
-    @cached_property
-    def flow_logs_bucket_arn(self) -> pulumi.Output[str]:
-        return self._out(FLOW_LOGS_BUCKET_ARN)
-
-    @cached_property
-    def config_bucket_name(self) -> pulumi.Output[str]:
-        return self._out(CONFIG_BUCKET_NAME)
-
-    @cached_property
-    def waf_logs_bucket_arn(self) -> pulumi.Output[str]:
-        return self._out(WAF_LOGS_BUCKET_ARN)
-
-    @cached_property
-    def access_logs_bucket_arn(self) -> pulumi.Output[str]:
-        return self._out(ACCESS_LOGS_BUCKET_ARN)
-
-    @cached_property
-    def findings_topic_arn(self) -> pulumi.Output[str]:
-        return self._out(FINDINGS_TOPIC_ARN)
-
-    @cached_property
-    def ou_ids(self) -> pulumi.Output[dict[str, str]]:
-        """OU path (e.g. "Workloads/Prod") -> OU id."""
-        return self._ref.require_output(OU_IDS).apply(lambda ids: {str(k): str(v) for k, v in dict(ids).items()})
+        return cls(**{f.name: checked(to_camel(f.name)) for f in dataclasses.fields(cls)})

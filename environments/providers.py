@@ -9,6 +9,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from accounts.keys import AccountKey
+
 from .config import EnvironmentConfig
 
 #: Tag keys every resource carries; `AccountRole` also tells `lz` which account a provider serves.
@@ -16,10 +18,10 @@ TAG_ENVIRONMENT = "Environment"
 TAG_ACCOUNT_ROLE = "AccountRole"
 
 
-def default_tags(config: EnvironmentConfig, role: str) -> dict[str, str]:
+def default_tags(config: EnvironmentConfig, key: AccountKey) -> dict[str, str]:
     return {
         TAG_ENVIRONMENT: config.name,
-        TAG_ACCOUNT_ROLE: role,
+        TAG_ACCOUNT_ROLE: str(key),
         "Owner": config.tags.owner,
         "CostCentre": config.tags.cost_centre,
         "DataClassification": config.tags.data_classification.value,
@@ -27,17 +29,17 @@ def default_tags(config: EnvironmentConfig, role: str) -> dict[str, str]:
     }
 
 
-def account_provider(config: EnvironmentConfig, role: str, account_id: str,
+def account_provider(config: EnvironmentConfig, key: AccountKey, account_id: str,
                      parent: pulumi.Resource | None = None) -> aws.Provider:
-    """The provider for `role`; resources in that account name it (directly or through their parent)."""
+    """The provider for `key`'s account; resources in that account name it (directly or through their parent)."""
     return aws.Provider(
-        f"aws-{role.replace(':', '-')}",
+        f"aws-{key.label}",
         region=config.region,
         allowed_account_ids=[account_id],
         assume_roles=[aws.ProviderAssumeRoleArgs(
             role_arn=f"arn:aws:iam::{account_id}:role/{config.deploy_role_name}",
-            session_name=f"pulumi-{config.name}-{role.replace(':', '-')}",
+            session_name=f"pulumi-{config.name}-{key.label}",
         )],
-        default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(config, role)),
+        default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(config, key)),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -136,7 +136,7 @@ def test_the_foundation_exports_what_the_environment_stacks_read(rendered: Rende
     assert outputs["securityAccountId"] == SECURITY_ACCOUNT
     assert set(outputs["organizationalUnitIds"]) == {"Security", "Infrastructure", "Workloads", "Workloads/Prod",
                                                      "Workloads/NonProd", "Sandbox", "Suspended"}
-    assert outputs["logArchiveBucketArn"] == outputs["flowLogsBucketArn"]
+    assert outputs["flowLogsBucketArn"] == f"arn:aws:s3:::{outputs['flowLogsBucketName']}"
     assert outputs["securityFindingsTopicArn"].startswith(f"arn:aws:sns:eu-west-2:{SECURITY_ACCOUNT}:")
     for key in ("trailBucketArn", "configBucketArn", "wafLogsBucketArn", "accessLogsBucketArn"):
         assert outputs[key].startswith("arn:aws:s3:::"), key

@@ -233,7 +233,7 @@ def test_workload_stacks_read_the_log_archive_from_the_foundation_stack(rendered
     [reference] = of_type(rendering, "pulumi:pulumi:StackReference")
     assert reference["name"] == "example-bank/open-banking-landing-zone/foundation"
     assert rendering.references == ["foundation"]
-    assert rendering.outputs["logDestinationBucketArn"] == foundation.outputs["logArchiveBucketArn"]
+    assert rendering.outputs["logDestinationBucketArn"] == foundation.outputs["flowLogsBucketArn"]
     assert rendering.outputs["logDestinationKeyArn"] == foundation.outputs["logArchiveKeyArn"]
 
 

@@ -1,0 +1,246 @@
+"""How each account of a stack is built from the config: one builder per account role, in one table per
+stack kind (the table's order is the construction order), each with the translator from config to that
+account's arguments beside it.
+
+A builder gets the typed config of its kind, the :class:`Assembly` of what is built so far and the account's
+:class:`AccountContext`, and returns the account component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pulumi
+
+from accounts.api import ApiAccount
+from accounts.base import Account, AccountContext
+from accounts.identity import IdentityAccount
+from accounts.keys import AccountKey, AccountRole
+from accounts.log_archive import LogArchiveAccount, LogArchiveArgs, OpenSearchSizing
+from accounts.network_hub import NetworkHubAccount, NetworkHubArgs, ProxySizing, SpokePlan
+from accounts.organization import SECURITY, OrganizationAccount, OrganizationArgs, TrailSettings
+from accounts.sandbox import SandboxAccount
+from accounts.security import SecurityAccount, SecurityArgs
+from accounts.workload import WorkloadAccount
+from components.config_recorder import ConfigDelivery
+from components.hybrid_connectivity import CustomerGatewaySpec, DirectConnectSpec, TransitVif
+from components.log_bucket import Lifecycle
+from components.organization_structure import NewAccount
+from components.spoke_vpc import SpokeVpcArgs
+from components.transit_gateway import Segment
+
+from .config import DataClassification, FoundationConfig, SandboxConfig, WorkloadConfig, WorkloadNetwork
+from .foundation import FoundationExports
+from .providers import default_tags
+
+
+@dataclass(kw_only=True)
+class Assembly:
+    """What is built so far, in construction order."""
+
+    #: The Environment component: every account component is its child.
+    parent: pulumi.Resource
+    accounts: dict[AccountKey, Account] = field(default_factory=dict)
+
+    @property
+    def child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self.parent)
+
+    def config_delivery(self) -> ConfigDelivery | None:
+        """Where the next account's Config recorder delivers (None: the log archive, before its bucket)."""
+        log_archive = self.accounts.get(AccountKey(AccountRole.LOG_ARCHIVE))
+        return log_archive.config_delivery if isinstance(log_archive, LogArchiveAccount) else None
+
+
+@dataclass(kw_only=True)
+class EnvironmentAssembly(Assembly):
+    """A workload or sandbox stack's assembly: it builds on the foundation stack and has a network hub."""
+
+    foundation: FoundationExports
+    #: Built first; every spoke account's VPC joins it.
+    network_hub: NetworkHubAccount | None = None
+
+    def config_delivery(self) -> ConfigDelivery | None:
+        return ConfigDelivery(bucket_name=self.foundation.config_bucket_name,
+                              kms_key_arn=self.foundation.log_archive_key_arn)
+
+    def spoke_vpc(self, config: WorkloadConfig | SandboxConfig, key: AccountKey) -> SpokeVpcArgs:
+        """The spoke VPC of `key`'s account, from the network hub built before it."""
+        if self.network_hub is None:
+            raise RuntimeError("the network hub is built before the spoke accounts (see the builder tables)")
+        return self.network_hub.spoke_vpc_args(spoke_plans(config)[key], config.region)
+
+
+# --- the foundation stack -----------------------------------------------------------------------------------
+
+def log_archive_args(config: FoundationConfig) -> LogArchiveArgs:
+    logs, search = config.foundation.log_archive, config.foundation.open_search
+    return LogArchiveArgs(
+        organization_id=config.organization_id,
+        object_lock_days=logs.object_lock_days,
+        lifecycle=Lifecycle(logs.infrequent_access_after_days, logs.glacier_after_days, logs.expire_after_days),
+        log_retention_days=config.log_retention_days,
+        opensearch=OpenSearchSizing(
+            engine_version=search.engine_version, instance_type=search.instance_type,
+            instance_count=search.instance_count, volume_size_gb=search.volume_size_gb,
+            availability_zones=search.availability_zones, dedicated_master_type=search.dedicated_master_type,
+            dedicated_master_count=search.dedicated_master_count, vpc_cidr=search.vpc_cidr),
+    )
+
+
+def organization_args(config: FoundationConfig, log_archive: LogArchiveAccount) -> OrganizationArgs:
+    settings = config.foundation
+    tags = default_tags(config, AccountKey(AccountRole.ORGANIZATION))
+    return OrganizationArgs(
+        deploy_role_name=config.deploy_role_name,
+        allowed_regions=settings.allowed_regions,
+        security_account_id=config.accounts.security,
+        trail=TrailSettings(
+            bucket_name=log_archive.bucket_names["trail"], kms_key_arn=log_archive.key_arn,
+            log_retention_days=config.log_retention_days,
+            data_event_bucket_names=settings.trail.data_event_bucket_names,
+            data_event_table_arns=settings.trail.data_event_table_arns),
+        tag_keys=[key for key in tags if key != "ManagedBy"],
+        tag_values={"DataClassification": [c.value for c in DataClassification] + ["audit"]},
+        backup_retention_days=settings.backup_retention_days,
+        macie=settings.macie,
+        new_accounts=[NewAccount(key=role, name=spec.name, email=spec.email, ou=SECURITY)
+                      for role, spec in settings.account_creation.items()],
+    )
+
+
+def security_args(config: FoundationConfig, organization: OrganizationAccount) -> SecurityArgs:
+    return SecurityArgs(macie=config.foundation.macie, malware_protection=config.foundation.guardduty_malware_protection,
+                        delegated_administrators=organization.delegated_administrators)
+
+
+def _log_archive(assembly: Assembly) -> LogArchiveAccount:
+    account = assembly.accounts[AccountKey(AccountRole.LOG_ARCHIVE)]
+    assert isinstance(account, LogArchiveAccount)  # the table builds it first
+    return account
+
+
+def _organization(assembly: Assembly) -> OrganizationAccount:
+    account = assembly.accounts[AccountKey(AccountRole.ORGANIZATION)]
+    assert isinstance(account, OrganizationAccount)  # the table builds it before the security account
+    return account
+
+
+FoundationBuilder = Callable[[FoundationConfig, Assembly, AccountContext], Account]
+
+#: The foundation accounts in dependency order: the log archive first (every Config recorder and the
+#: organization trail deliver to it), then the management account (which registers the security account as
+#: delegated administrator), then the security account.
+FOUNDATION_ACCOUNTS: dict[AccountRole, FoundationBuilder] = {
+    AccountRole.LOG_ARCHIVE: lambda config, assembly, ctx: LogArchiveAccount(
+        _name(config, ctx), ctx, log_archive_args(config), opts=assembly.child),
+    AccountRole.ORGANIZATION: lambda config, assembly, ctx: OrganizationAccount(
+        _name(config, ctx), ctx, organization_args(config, _log_archive(assembly)), opts=assembly.child),
+    AccountRole.SECURITY: lambda config, assembly, ctx: SecurityAccount(
+        _name(config, ctx), ctx, security_args(config, _organization(assembly)), opts=assembly.child),
+}
+
+
+# --- workload and sandbox stacks --------------------------------------------------------------------------
+
+#: The TGW segment of each spoke account role.
+SEGMENT_OF_ROLE = {
+    AccountRole.IDENTITY: Segment.IDENTITY,
+    AccountRole.API: Segment.EDGE,
+    AccountRole.SANDBOX: Segment.SANDBOX,
+    AccountRole.WORKLOAD: Segment.WORKLOADS,
+}
+
+
+def account_ids(config: WorkloadConfig | SandboxConfig | FoundationConfig) -> dict[AccountKey, str]:
+    """Every account this stack deploys into, workload accounts included."""
+    ids = {AccountKey(role): account_id for role, account_id in config.accounts.by_role().items()}
+    if isinstance(config, WorkloadConfig):
+        ids |= {AccountKey.of_workload(name): w.account_id for name, w in config.workloads.items()}
+    return ids
+
+
+def spoke_plans(config: WorkloadConfig | SandboxConfig) -> dict[AccountKey, SpokePlan]:
+    """Each spoke account's VPC: its CIDR and segment."""
+    if isinstance(config, WorkloadConfig):
+        cidrs = {AccountKey(AccountRole.IDENTITY): config.network.identity_vpc_cidr,
+                 AccountKey(AccountRole.API): config.network.api_vpc_cidr}
+        cidrs |= {AccountKey.of_workload(name): w.vpc_cidr for name, w in config.workloads.items()}
+    else:
+        cidrs = {AccountKey(AccountRole.SANDBOX): config.network.sandbox_vpc_cidr}
+    ids = account_ids(config)
+    return {key: SpokePlan(label=key.label, account_id=ids[key], segment=SEGMENT_OF_ROLE[key.role], cidr=cidr)
+            for key, cidr in cidrs.items()}
+
+
+def network_hub_args(config: WorkloadConfig | SandboxConfig, foundation: FoundationExports) -> NetworkHubArgs:
+    network = config.network
+    hybrid = network if isinstance(network, WorkloadNetwork) else None
+    dx = hybrid.direct_connect if hybrid else None
+    vpn = hybrid.vpn if hybrid else None
+    dns = hybrid.on_premises_dns if hybrid else None
+    return NetworkHubArgs(
+        domain=config.domain,
+        az_count=network.availability_zones,
+        egress_vpc_cidr=network.egress_vpc_cidr,
+        nat_per_az=network.nat_per_az(config.stage),
+        transit_gateway_asn=network.transit_gateway_asn,
+        spokes=list(spoke_plans(config).values()),
+        on_premises_cidrs=network.on_premises_cidrs,
+        allowed_domains=network.egress_allowed_domains,
+        proxy=ProxySizing(network.egress_proxy.instance_type, network.egress_proxy.min_size,
+                          network.egress_proxy.max_size),
+        flow_logs_bucket_arn=foundation.flow_logs_bucket_arn,
+        access_logs_bucket_arn=foundation.access_logs_bucket_arn,
+        log_retention_days=config.log_retention_days,
+        direct_connect=None if dx is None else DirectConnectSpec(
+            gateway_asn=dx.gateway_asn,
+            transit_vifs=[TransitVif(v.name, v.connection_id, v.vlan, v.customer_asn, v.mtu)
+                          for v in dx.transit_virtual_interfaces],
+            hosted_vif_ids=dx.hosted_virtual_interface_ids),
+        customer_gateways=[CustomerGatewaySpec(c.name, c.ip_address, c.bgp_asn)
+                           for c in (vpn.customer_gateways if vpn else [])],
+        dns_domains=dns.domains if dns else (),
+        dns_resolver_ips=dns.resolver_ips if dns else (),
+    )
+
+
+def build_network_hub(config: WorkloadConfig | SandboxConfig, assembly: EnvironmentAssembly,
+                      ctx: AccountContext) -> Account:
+    assembly.network_hub = NetworkHubAccount(_name(config, ctx), ctx, network_hub_args(config, assembly.foundation),
+                                             opts=assembly.child)
+    return assembly.network_hub
+
+
+def build_workload(config: WorkloadConfig, assembly: EnvironmentAssembly, ctx: AccountContext) -> Account:
+    workload = config.workloads[str(ctx.key.workload)]
+    return WorkloadAccount(_name(config, ctx), ctx, workload=str(ctx.key.workload), description=workload.description,
+                           vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child)
+
+
+EnvironmentBuilder = Callable[[WorkloadConfig, EnvironmentAssembly, AccountContext], Account]
+SandboxBuilder = Callable[[SandboxConfig, EnvironmentAssembly, AccountContext], Account]
+
+#: A workload stack: the network hub first (every spoke VPC joins it), then the spoke accounts, then one
+#: workload account per entry of `workloads`.
+WORKLOAD_ACCOUNTS: dict[AccountRole, EnvironmentBuilder] = {
+    AccountRole.NETWORK: build_network_hub,
+    AccountRole.IDENTITY: lambda config, assembly, ctx: IdentityAccount(
+        _name(config, ctx), ctx, vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child),
+    AccountRole.API: lambda config, assembly, ctx: ApiAccount(
+        _name(config, ctx), ctx, vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child),
+    AccountRole.WORKLOAD: build_workload,
+}
+
+#: The sandbox stack: its network hub, then the sandbox account.
+SANDBOX_ACCOUNTS: dict[AccountRole, SandboxBuilder] = {
+    AccountRole.NETWORK: build_network_hub,
+    AccountRole.SANDBOX: lambda config, assembly, ctx: SandboxAccount(
+        _name(config, ctx), ctx, vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child),
+}
+
+
+def _name(config: FoundationConfig | WorkloadConfig | SandboxConfig, ctx: AccountContext) -> str:
+    """The account component's name: `dev-workload-ais`."""
+    return f"{config.name}-{ctx.key.label}"
