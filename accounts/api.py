@@ -13,6 +13,8 @@ from .spoke import SpokeAccount
 
 
 class ApiAccount(SpokeAccount):
+    """The api account: its baseline and its spoke VPC in the `edge` segment."""
+
     TYPE = "openbanking:account:Api"
 
     def __init__(self, name: str, ctx: AccountContext, vpc: SpokeVpcArgs | None = None,

@@ -12,6 +12,8 @@ from .spoke import SpokeAccount
 
 
 class IdentityAccount(SpokeAccount):
+    """The identity provider account: its baseline and its spoke VPC in the `identity` segment."""
+
     TYPE = "openbanking:account:Identity"
 
     def __init__(self, name: str, ctx: AccountContext, vpc: SpokeVpcArgs | None = None,

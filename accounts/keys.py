@@ -25,6 +25,7 @@ class AccountRole(StrEnum):
 class AccountKey:
     """An account of the environment: `network`, or `workload:ais` (a workload account carries its name)."""
 
+    #: The account's role in the reference architecture.
     role: AccountRole
     #: The workload's name (e.g. "ais"); set exactly when `role` is WORKLOAD.
     workload: str | None = None

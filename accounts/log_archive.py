@@ -37,23 +37,42 @@ LOG_BUCKETS: dict[str, tuple[str, dict, str]] = {
 
 @dataclass(frozen=True)
 class OpenSearchSizing:
+    """The log analytics domain's size and the isolated VPC it lives in (config `foundation.openSearch`)."""
+
+    #: Engine and version, e.g. "OpenSearch_2.19".
     engine_version: str
+    #: Data node instance type, e.g. "r6g.large.search".
     instance_type: str
+    #: Number of data nodes; with more than one zone, a multiple of `availability_zones`.
     instance_count: int
+    #: Size of each data node's gp3 EBS volume, in GiB.
     volume_size_gb: int
+    #: Zones the isolated VPC's subnets and the data nodes span (1-3); above 1, zone awareness is on.
     availability_zones: int
+    #: Instance type of the dedicated master nodes; None: no dedicated masters.
     dedicated_master_type: str | None
+    #: Number of dedicated master nodes (3 or 5); ignored without `dedicated_master_type`.
     dedicated_master_count: int
+    #: IPv4 range of the isolated VPC the domain and the ingestion pipelines live in; the only source
+    #: the domain admits on HTTPS.
     vpc_cidr: str
 
 
 @dataclass(frozen=True)
 class LogArchiveArgs:
+    """The organization and retention settings of the central log store and its analytics."""
+
+    #: The organization's id (`o-...`): only its accounts may deliver to the log buckets and
+    #: encrypt with the log key (`aws:SourceOrgID`).
     organization_id: str
+    #: Days every log object is retained under Object Lock in compliance mode: nobody, root
+    #: included, can delete or overwrite it sooner.
     object_lock_days: int
+    #: When log objects (every log bucket's, the access-log bucket's too) move to STANDARD_IA and GLACIER and expire.
     lifecycle: Lifecycle
     #: Retention of the account's CloudWatch log groups (OpenSearch audit, pipelines).
     log_retention_days: int
+    #: Size of the log analytics domain and of its isolated VPC.
     opensearch: OpenSearchSizing
 
 
@@ -64,6 +83,8 @@ def bucket_name(prefix: str, key: str, account_id: str, region: str) -> str:
 
 
 class LogArchiveAccount(Account):
+    """Log key, log buckets, the account's Config recorder, and the OpenSearch log analytics with its ingestion."""
+
     TYPE = "openbanking:account:LogArchive"
 
     bucket_name: pulumi.Output[str]

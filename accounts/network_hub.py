@@ -41,37 +41,68 @@ from .base import Account, AccountContext
 class SpokePlan:
     """One spoke VPC of the environment: whose it is, its segment and its CIDR."""
 
+    #: The spoke account's label, e.g. "workload-ais": names its RAM principal association and, through
+    #: its SpokeLink, its attachment in the hub's routes.
     label: str
+    #: The spoke account's id: the Transit Gateway is shared with it by RAM.
     account_id: str
+    #: The TGW segment the spoke's attachment is associated with; the hub gets a route table for each present.
     segment: Segment
+    #: The spoke VPC's IPv4 range: a client of the egress proxy, in the firewall's HOME_NET, blackholed where denied.
     cidr: str
 
 
 @dataclass(frozen=True)
 class ProxySizing:
+    """The Squid fleet's instance type and size (config `network.egressProxy`)."""
+
+    #: EC2 instance type of the Squid hosts; a Graviton (arm64) type, e.g. "t4g.small".
     instance_type: str
+    #: Fewest Squid hosts the Auto Scaling group keeps running.
     min_size: int
+    #: Most Squid hosts it scales out to on CPU.
     max_size: int
 
 
 @dataclass(frozen=True)
 class NetworkHubArgs:
+    """One environment's network hub: CIDRs, routing, egress allow-list, hybrid link and DNS forwarding."""
+
+    #: The environment's DNS domain: the spokes reach the proxy at `proxy.<domain>:3128`.
     domain: str
+    #: Availability zones of the egress VPC and of every spoke VPC: the first `az_count` zone IDs
+    #: in sorted order, so every account uses the same physical zones.
     az_count: int
+    #: IPv4 range of the egress VPC, carved into its tgw, firewall, public and services tiers per AZ.
     egress_vpc_cidr: str
+    #: One NAT gateway and firewall lane per AZ (prod); False: one lane for all AZs.
     nat_per_az: bool
+    #: The Transit Gateway's Amazon-side BGP ASN (a private ASN).
     transit_gateway_asn: int
+    #: Every spoke VPC of the environment: the TGW is shared with each account, and each segment
+    #: present gets a route table.
     spokes: Sequence[SpokePlan]
+    #: The data centre's ranges: blackholed (by managed prefix list) in the spoke route tables
+    #: that must not reach them; with a hybrid link, routed from the egress services subnets to the TGW.
     on_premises_cidrs: Sequence[str]
+    #: The egress allow-list, enforced by the Network Firewall and by the Squid proxy alike.
     allowed_domains: Sequence[str]
+    #: The Squid fleet's instance type and size.
     proxy: ProxySizing
-    #: Where VPC flow logs and Network Firewall logs go, and where load balancer access logs go.
+    #: The log archive's flow-logs bucket: VPC flow logs and Network Firewall logs go to it.
     flow_logs_bucket_arn: pulumi.Input[str]
+    #: The log archive's access-logs bucket: the proxy NLB's access logs go to it.
     access_logs_bucket_arn: pulumi.Input[str]
+    #: Days CloudWatch keeps the Site-to-Site VPN log events.
     log_retention_days: int
+    #: The Direct Connect gateway and its VIFs; None: no Direct Connect.
     direct_connect: DirectConnectSpec | None = None
+    #: The data centre's VPN devices, one VPN connection each; empty: no VPN. With either
+    #: link the hub has an `onprem` segment.
     customer_gateways: Sequence[CustomerGatewaySpec] = ()
+    #: Data-centre domains Route 53 Resolver forwards; empty: no Resolver endpoints and no rules.
     dns_domains: Sequence[str] = ()
+    #: IPv4 addresses of the data centre's resolvers the forwarding rules target.
     dns_resolver_ips: Sequence[str] = field(default_factory=tuple)
 
 
@@ -91,6 +122,8 @@ def first_zone_ids(ids: Sequence[str], count: int) -> list[str]:
 
 
 class NetworkHubAccount(Account):
+    """Transit Gateway hub, egress VPC with firewall and proxy, hybrid link and Resolver endpoints."""
+
     TYPE = "openbanking:account:NetworkHub"
 
     hub: TransitGatewayHub

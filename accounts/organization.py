@@ -61,24 +61,44 @@ DELEGATED_SERVICE_PRINCIPALS = ("config.amazonaws.com", "config-multiaccountsetu
 
 @dataclass(frozen=True)
 class TrailSettings:
+    """Where the organization trail delivers, how long CloudWatch keeps it, which data events it records."""
+
+    #: The log archive's trail bucket (name).
     bucket_name: pulumi.Input[str]
+    #: The log archive key the trail's log files are encrypted with.
     kms_key_arn: pulumi.Input[str]
+    #: Days CloudWatch keeps the trail's events in the management account.
     log_retention_days: int
+    #: Buckets whose object-level (data) events the trail records; empty: none.
     data_event_bucket_names: Sequence[str] = ()
+    #: ARNs of DynamoDB tables whose data events the trail records; empty: none.
     data_event_table_arns: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
 class OrganizationArgs:
+    """The organization's guardrails, trail, tag and backup policies, delegated admin and created accounts."""
+
+    #: Name of the landing zone's deploy role: the one principal the SCPs exempt
+    #: (`arn:aws:iam::*:role/<name>`).
     deploy_role_name: str
+    #: Regions the region guardrail allows, and the regions of the prod backup plan.
     allowed_regions: Sequence[str]
+    #: The security account: registered as delegated administrator of GuardDuty, Security
+    #: Hub, Config, Access Analyzer and (with `macie`) Macie.
     security_account_id: str
+    #: The organization trail's destination, retention and data events.
     trail: TrailSettings
-    #: Governance tag keys (the providers' default tags) and the values the listed ones accept.
+    #: Governance tag keys (the providers' default tags): the tag policy pins their capitalisation.
     tag_keys: Sequence[str]
+    #: Tag key -> the only values it accepts (refused on S3 buckets and DynamoDB tables, reported
+    #: elsewhere); keys not listed accept any value.
     tag_values: Mapping[str, Sequence[str]]
+    #: Days the prod daily backup plan keeps each recovery point.
     backup_retention_days: int
+    #: Give Macie trusted access and register its delegated administrator; False: no Macie.
     macie: bool = True
+    #: Member accounts the organization creates, each in its OU; empty: all accounts are adopted by id.
     new_accounts: Sequence[NewAccount] = field(default_factory=tuple)
 
 
@@ -100,6 +120,8 @@ def organization_policies(args: OrganizationArgs) -> list[OrganizationPolicy]:
 
 
 class OrganizationAccount(Account):
+    """The organization with its OUs and policies, the delegated administrators and the organization trail."""
+
     TYPE = "openbanking:account:Organization"
 
     delegated_administrators: list[pulumi.Resource]

@@ -12,6 +12,8 @@ from .spoke import SpokeAccount
 
 
 class SandboxAccount(SpokeAccount):
+    """The sandbox account: its baseline and its spoke VPC in the `sandbox` segment."""
+
     TYPE = "openbanking:account:Sandbox"
 
     def __init__(self, name: str, ctx: AccountContext, vpc: SpokeVpcArgs | None = None,

@@ -20,13 +20,19 @@ from .base import Account, AccountContext
 
 @dataclass(frozen=True)
 class SecurityArgs:
+    """What the security account runs organization-wide."""
+
+    #: Enable Macie and auto-enable it for every member; False: no Macie.
     macie: bool = True
+    #: Enable GuardDuty EBS malware protection for every member; False: the other protection plans only.
     malware_protection: bool = True
     #: The management account's delegated-administrator registrations, which must exist first.
     delegated_administrators: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class SecurityAccount(Account):
+    """Organization-wide detective controls and the HIGH/CRITICAL findings topic."""
+
     TYPE = "openbanking:account:Security"
 
     findings_topic_arn: pulumi.Output[str]

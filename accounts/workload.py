@@ -13,6 +13,8 @@ from .spoke import SpokeAccount
 
 
 class WorkloadAccount(SpokeAccount):
+    """One workload account: its baseline and its spoke VPC in the `workloads` segment."""
+
     TYPE = "openbanking:account:Workload"
 
     def __init__(self, name: str, ctx: AccountContext, workload: str, description: str,

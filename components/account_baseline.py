@@ -25,9 +25,11 @@ class AccountBaselineArgs:
     account_id: str
     #: The region (the account key admits this region's CloudWatch Logs service).
     region: str
-    #: Prefix for physical names, e.g. "dev-api".
+    #: Prefix of physical names, e.g. "dev-api": the key aliases (`alias/<prefix>/account`, `alias/<prefix>/ebs`)
+    #: and the Access Analyzer (`<prefix>-account`).
     name_prefix: str
-    #: Protect and retain the keys (prod).
+    #: Pulumi `protect` and `retain_on_delete` on both KMS keys: no update deletes them and a destroy
+    #: leaves them in the account (prod).
     protect: bool = True
     #: Where the Config recorder delivers. None only in the log archive, whose own Config bucket does not
     #: exist yet when its baseline is laid down: it starts its recorder itself, once the bucket exists.
@@ -35,6 +37,8 @@ class AccountBaselineArgs:
 
 
 class AccountBaseline(pulumi.ComponentResource):
+    """Public access block, EBS default encryption, account and EBS keys, password policy, analyzer, Config."""
+
     account_key: KmsKey
     ebs_key: KmsKey
     config_recorder: ConfigRecorder | None

@@ -17,11 +17,15 @@ import pulumi_aws as aws
 class ConfigDelivery:
     """Where every account's Config recorder delivers: the log archive's Config bucket and key."""
 
+    #: Name (not ARN) of the log archive's Config bucket the delivery channel writes snapshots and history to.
     bucket_name: pulumi.Input[str]
+    #: ARN of the log archive key the delivered objects are encrypted with (the channel's `s3_kms_key_arn`).
     kms_key_arn: pulumi.Input[str]
 
 
 class ConfigRecorder(pulumi.ComponentResource):
+    """The account's Config recorder (all resource types), its daily-snapshot delivery channel, and its status."""
+
     recorder_name: pulumi.Output[str]
 
     def __init__(self, name: str, delivery: ConfigDelivery, opts: pulumi.ResourceOptions | None = None) -> None:

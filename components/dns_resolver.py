@@ -21,13 +21,22 @@ DNS_PORT = 53
 
 @dataclass(frozen=True)
 class DnsResolverArgs:
+    """The Resolver endpoints' place in the egress VPC and the data centre's domains and resolvers."""
+
+    #: Prefix of the endpoints' and rules' names: `<prefix>-inbound`, `<prefix>-outbound`, `<prefix>-<domain label>`.
     name_prefix: str
+    #: The egress VPC the endpoints and their two security groups are created in.
     vpc_id: pulumi.Input[str]
+    #: The egress VPC's services subnets, one per AZ: each endpoint takes an address in each (in the one
+    #: subnet twice when there is a single AZ, since AWS requires two addresses).
     subnet_ids: Sequence[pulumi.Input[str]]
-    #: The data centre's ranges: who may query the inbound endpoint.
+    #: The data centre's ranges: the only sources the inbound endpoint admits on port 53 (TCP and UDP).
     on_premises_cidrs: Sequence[str]
-    #: Domains resolved by the data centre, and its resolvers' addresses.
+    #: Domains the data centre answers for, e.g. "corp.example.com": one FORWARD rule each, through
+    #: the outbound endpoint; the rules are keyed by the domain's label (`corp-example-com`).
     forward_domains: Sequence[str]
+    #: IPv4 addresses of the data centre's resolvers: every rule's targets (port 53), and the only
+    #: destinations the outbound endpoint's security group lets out.
     target_ips: Sequence[str]
 
 
@@ -36,6 +45,8 @@ def rule_label(domain: str) -> str:
 
 
 class DnsResolver(pulumi.ComponentResource):
+    """Inbound and outbound Route 53 Resolver endpoints, and one FORWARD rule per data-centre domain."""
+
     #: Domain label -> the FORWARD rule for it.
     rules: dict[str, aws.route53.ResolverRule]
 

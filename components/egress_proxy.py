@@ -31,20 +31,36 @@ _GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.[a-z0-9]+$")
 
 @dataclass(frozen=True)
 class EgressProxyArgs:
+    """The Squid fleet: where it runs, who may use it, where it may go and how big it is."""
+
+    #: Prefix of physical names: the NLB (`<prefix>-egress-proxy`, cut to 32 characters), the
+    #: instances' `Name` tag, the NLB access-log prefix and the Auto Scaling role's suffix.
     name_prefix: str
+    #: The egress VPC: the NLB, target group, security groups and private hosted zone are in it.
     vpc_id: pulumi.Input[str]
+    #: The egress VPC's services subnets (one per AZ) the NLB and the Auto Scaling group spread across.
     subnet_ids: Sequence[pulumi.Input[str]]
-    #: Who may use the proxy: the spoke VPC CIDRs.
+    #: Who may use the proxy: the spoke VPC CIDRs, admitted on port 3128 by the NLB's security group
+    #: and by Squid's `spokes` ACL.
     client_cidrs: Sequence[str]
+    #: Domains Squid forwards to (`dstdomain`; `.example.com` also covers its subdomains), the list
+    #: the Network Firewall allows too. Empty: Squid forwards nothing.
     allowed_domains: Sequence[str]
-    #: `proxy.<domain>`: the private hosted zone spokes resolve the proxy at.
+    #: `proxy.<domain>`: the private hosted zone spokes resolve the proxy at; its A record aliases the NLB.
     zone_name: str
+    #: The account's EBS key: encrypts the hosts' root volumes (20 GiB gp3); the fleet's Auto Scaling
+    #: role gets a KMS grant on it so it can launch them.
     ebs_kms_key_arn: pulumi.Input[str]
+    #: Bucket (name) the NLB writes its access logs to, under `load-balancers/<prefix>-egress-proxy/`.
     log_bucket_name: pulumi.Input[str]
+    #: EC2 instance type of the hosts: a Graviton (arm64) type such as "t4g.small"; any other is refused.
     instance_type: str = "t4g.small"
+    #: Fewest hosts the Auto Scaling group keeps running; also the size it starts at.
     min_size: int = 2
+    #: Most hosts the group scales out to.
     max_size: int = 4
-    #: Average CPU the fleet scales out above.
+    #: Average CPU utilisation of the fleet, in percent, that target tracking holds: hosts are
+    #: added above it and removed below it.
     target_cpu_percent: float = 60.0
 
 
@@ -103,6 +119,8 @@ def _trust(service: str) -> str:
 
 
 class EgressProxy(pulumi.ComponentResource):
+    """Squid hosts (Auto Scaling, arm64) behind an internal NLB, resolved by the spokes at `proxy.<domain>`."""
+
     load_balancer: aws.lb.LoadBalancer
     group: aws.autoscaling.Group
     zone: aws.route53.Zone

@@ -32,24 +32,44 @@ EGRESS_INTERFACE_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "logs")
 
 @dataclass(frozen=True)
 class EgressVpcArgs:
+    """The egress VPC of one network hub: its CIDR plan, lanes, routes, allow-list and log destinations."""
+
+    #: Prefix of the Network Firewall's physical names and log prefix (see :class:`NetworkFirewallArgs`).
     name_prefix: str
+    #: The VPC's IPv4 range, carved into the egress tiers (tgw, firewall, public, services) per AZ;
+    #: also part of the firewall's HOME_NET.
     cidr_block: str
+    #: Availability zones the VPC spans: a TGW and a services subnet in each (and a lane each with `nat_per_az`).
     az_count: int
+    #: Availability Zone IDs (not names), one per AZ in order: the same physical zones as the spokes'.
     zone_ids: pulumi.Input[Sequence[str]]
+    #: The region, for the VPC endpoints' service names (`com.amazonaws.<region>.ssm`).
     region: str
+    #: True: one lane (firewall endpoint and NAT gateway) per AZ, so an AZ outage takes only its own
+    #: lane (prod). False: one lane, in the first AZ, that every AZ's traffic crosses.
     nat_per_az: bool
+    #: The hub's Transit Gateway: the VPC attaches to it (appliance mode) and routes the spoke and
+    #: on-prem ranges back to it.
     transit_gateway_id: pulumi.Input[str]
-    #: Spoke VPC CIDRs: their traffic returns to the TGW through the firewall.
+    #: Spoke VPC CIDRs: their traffic returns to the TGW through the firewall (also in HOME_NET and
+    #: in the public route tables' return routes).
     spoke_cidrs: Sequence[str]
     #: Data centre ranges the services subnets reach through the TGW (DNS resolver endpoints).
     on_premises_cidrs: Sequence[str]
+    #: Domains the Network Firewall lets out (TLS SNI / HTTP Host; `.example.com` also covers its
+    #: subdomains). Empty: nothing leaves.
     allowed_domains: Sequence[str]
+    #: Customer-managed key encrypting the firewall, its policy and its rule groups.
     firewall_kms_key_arn: pulumi.Input[str]
+    #: ARN of the bucket the VPC's flow logs go to (under `vpc-flow-logs/<vpc name>/`).
     log_bucket_arn: pulumi.Input[str]
+    #: Name of the bucket the firewall's alert and flow logs go to (under `network-firewall/<name_prefix>/`).
     log_bucket_name: pulumi.Input[str]
 
 
 class EgressVpc(pulumi.ComponentResource):
+    """The egress/inspection VPC: subnets, internet and NAT gateways, Network Firewall, TGW attachment, routes, endpoints."""
+
     vpc: aws.ec2.Vpc
     attachment: aws.ec2transitgateway.VpcAttachment
     firewall: NetworkFirewall

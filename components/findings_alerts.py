@@ -38,13 +38,20 @@ EVENT_PATTERNS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class FindingsAlertsArgs:
+    """Where the security account announces HIGH and CRITICAL findings."""
+
+    #: Prefix of the topic (`<prefix>-security-findings`) and of the two EventBridge rules' names.
     name_prefix: str
+    #: The security account's id. Nothing reads it today: the topic policy is scoped by the rules'
+    #: ARNs instead.
     account_id: str
     #: Encrypts the topic; its key policy must admit events.amazonaws.com.
     kms_key_arn: pulumi.Input[str]
 
 
 class FindingsAlerts(pulumi.ComponentResource):
+    """An encrypted SNS topic and the EventBridge rules that publish HIGH and CRITICAL findings to it."""
+
     topic_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: FindingsAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:

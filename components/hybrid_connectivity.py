@@ -23,43 +23,74 @@ import pulumi_aws as aws
 class TransitVif:
     """A transit VIF on a dedicated connection."""
 
+    #: Label of the VIF, unique in the environment; the VIF is named `<prefix>-<name>`.
     name: str
+    #: The dedicated Direct Connect connection the VIF is created on (`dxcon-xxxxxxxx`).
     connection_id: str
+    #: 802.1Q VLAN tag of the VIF on the connection (1-4094), as agreed with the data centre.
     vlan: int
+    #: BGP ASN of the data centre's router on this VIF.
     customer_asn: int
+    #: MTU of the VIF in bytes: 8500 (jumbo frames) or 1500.
     mtu: int = 8500
 
 
 @dataclass(frozen=True)
 class DirectConnectSpec:
+    """The Direct Connect gateway and the transit VIFs that reach it."""
+
+    #: Amazon-side BGP ASN of the Direct Connect gateway (a private ASN).
     gateway_asn: int
+    #: Transit VIFs to create on dedicated connections; empty: none.
     transit_vifs: Sequence[TransitVif] = ()
+    #: Hosted transit VIFs a partner created (`dxvif-xxxxxxxx`), accepted onto the gateway; empty: none.
     hosted_vif_ids: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
 class CustomerGatewaySpec:
+    """One of the data centre's VPN devices; it gets one Site-to-Site VPN connection to the TGW."""
+
+    #: Label of the device: names its customer gateway and VPN connection (`<prefix>-<name>`) and its
+    #: TGW attachment in the hub (`vpn-<name>`).
     name: str
+    #: The device's public IPv4 address: the remote end of both tunnels.
     ip_address: str
+    #: The device's BGP ASN (routes are exchanged over BGP; the connection has no static routes).
     bgp_asn: int
 
 
 @dataclass(frozen=True)
 class HybridConnectivityArgs:
+    """The data centre link: Direct Connect, Site-to-Site VPN, or both, on one Transit Gateway."""
+
+    #: Prefix of physical names: the DX gateway (`<prefix>-dx`), the VIFs, customer gateways and
+    #: VPN connections, and the VPN log group (`/openbanking/<prefix>/site-to-site-vpn`).
     name_prefix: str
+    #: The hub's Transit Gateway: the DX gateway is associated with it and the VPNs attach to it.
     transit_gateway_id: pulumi.Input[str]
     #: AWS-side prefixes advertised to the data centre over Direct Connect (at most 20).
     allowed_prefixes: Sequence[str]
+    #: The Direct Connect gateway and its VIFs; None: no Direct Connect.
     direct_connect: DirectConnectSpec | None = None
+    #: One VPN connection (two IKEv2 tunnels, both started by AWS) per device; empty: no
+    #: VPN and no VPN log group.
     customer_gateways: Sequence[CustomerGatewaySpec] = field(default_factory=tuple)
+    #: Encrypts the VPN log group; None: CloudWatch Logs' default encryption.
     log_kms_key_arn: pulumi.Input[str] | None = None
+    #: Days CloudWatch keeps the VPN tunnel and BGP log events.
     log_retention_days: int = 400
 
 
 @dataclass(frozen=True)
 class OnPremAttachment:
+    """A Transit Gateway attachment of the data centre link, for the hub to route in the `onprem` segment."""
+
+    #: `dx` or `vpn-<customer gateway name>`: the attachment's name in the hub's routes.
     name: str
+    #: The TGW attachment id: the DX gateway association's or the VPN connection's.
     attachment_id: pulumi.Output[str]
+    #: What the hub's association must wait for: the DX gateway association or the VPN connection.
     ready: Sequence[pulumi.Resource]
 
 
@@ -75,6 +106,8 @@ STRONG_IKE: dict[str, Any] = {
 
 
 class HybridConnectivity(pulumi.ComponentResource):
+    """A Direct Connect gateway with its VIFs, and Site-to-Site VPN connections, on the hub's TGW."""
+
     attachments: list[OnPremAttachment]
 
     def __init__(self, name: str, args: HybridConnectivityArgs, opts: pulumi.ResourceOptions | None = None) -> None:

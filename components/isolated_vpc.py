@@ -17,10 +17,18 @@ import pulumi_aws as aws
 
 @dataclass(frozen=True)
 class IsolatedVpcArgs:
+    """A private VPC with no route out, and where its flow logs go."""
+
+    #: The VPC's IPv4 range; split from its start into equal subnets (halves for one or two zones,
+    #: quarters for three), each at least /28.
     cidr: str
+    #: The region; the subnets go in its zones by name (`<region>a`, `<region>b`, `<region>c`).
     region: str
+    #: How many private subnets, one per zone (1-3).
     availability_zones: int
+    #: Prefix of the `Name` tags: `<prefix>-isolated`, `<prefix>-private`, `<prefix>-private-<zone>`.
     name_prefix: str
+    #: ARN of the bucket the VPC's flow logs (ALL traffic, plain text, hourly partitions) go to.
     flow_log_bucket_arn: pulumi.Input[str]
 
 
@@ -35,6 +43,8 @@ def subnet_cidrs(cidr: str, count: int) -> list[str]:
 
 
 class IsolatedVpc(pulumi.ComponentResource):
+    """VPC, private subnets sharing a route table of local routes, emptied default security group, flow logs."""
+
     vpc_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]
 

@@ -18,9 +18,14 @@ class KeyGrant:
     """A further service grant with its own scope, for services whose condition keys differ from
     `service_principals` (e.g. S3 server access logging scoped to the account, not the organization)."""
 
+    #: The key policy statement's Sid (unique in the policy).
     sid: str
+    #: Service principals the statement admits, e.g. "logging.s3.amazonaws.com".
     services: Sequence[str]
+    #: The statement's condition, e.g. {"StringEquals": {"aws:SourceAccount": "111122223333"}}; required
+    #: (an empty one is refused).
     condition: dict[str, Any]
+    #: KMS actions granted; default: encrypt, decrypt, re-encrypt, generate data keys, describe.
     actions: Sequence[str] = ENCRYPT_ACTIONS
 
 
@@ -28,14 +33,22 @@ class KeyGrant:
 class KmsKeyArgs:
     """`service_principals` may use the key to encrypt on the account's behalf (e.g. `logs.<region>`)."""
 
+    #: The key's description in KMS: what it encrypts.
     description: str
+    #: The account that owns the key; its root administers it, so IAM policies decide who else uses it.
     account_id: str
+    #: Alias without the `alias/` prefix, e.g. "dev-api/account".
     alias: str
+    #: Service principals the key policy lets encrypt and decrypt, e.g. "logs.eu-west-2.amazonaws.com";
+    #: empty: no service statement.
     service_principals: Sequence[str] = ()
     #: Condition keys the service grants must carry, e.g. {"StringEquals": {"aws:SourceOrgID": "o-.."}}.
     service_condition: dict[str, Any] = field(default_factory=dict)
+    #: Pulumi `protect` and `retain_on_delete` on the key: no update deletes it, a destroy leaves it (prod).
     protect: bool = True
+    #: Days KMS waits between a deletion request and deleting the key (7-30).
     deletion_window_in_days: int = 30
+    #: Further service statements, each with its own condition (see :class:`KeyGrant`); empty: none.
     grants: Sequence[KeyGrant] = ()
 
 

@@ -21,8 +21,12 @@ import pulumi_aws as aws
 class Lifecycle:
     """Storage classes over a log object's life, in days after it was written."""
 
+    #: Days after creation an object moves to STANDARD_IA (at least 30).
     infrequent_access_after_days: int
+    #: Days after creation it moves to GLACIER (at least 30 days after STANDARD_IA).
     glacier_after_days: int
+    #: Days after creation it expires (after GLACIER); a noncurrent version is removed this many days
+    #: after it became noncurrent.
     expire_after_days: int
 
     def __post_init__(self) -> None:
@@ -34,15 +38,23 @@ class Lifecycle:
 
 @dataclass(frozen=True)
 class LogBucketArgs:
+    """One audit log bucket: its name, key, retention, lifecycle and who may deliver to it."""
+
+    #: Physical bucket name (globally unique); also its key prefix in `access_log_bucket`.
     bucket_name: str
+    #: The key SSE-KMS encrypts every object with (S3 Bucket Keys on).
     kms_key_arn: pulumi.Input[str]
     #: Object Lock default retention, in days; also the expiry when no `lifecycle` is given.
     retention_days: int
     #: Log-delivery services granted PutObject, e.g. "cloudtrail.amazonaws.com".
     delivery_services: Sequence[str] = ()
-    #: Condition on the delivery grant, e.g. {"StringEquals": {"aws:SourceOrgID": "o-..."}}.
+    #: Condition on the delivery grant, e.g. {"StringEquals": {"aws:SourceOrgID": "o-..."}};
+    #: None: unconditioned.
     delivery_condition: dict[str, Any] | None = None
+    #: Turn Object Lock on for the bucket (`object_lock_enabled`). False: no Object Lock configuration
+    #: and no deletion-deny statement (the bucket is still versioned).
     object_lock: bool = True
+    #: Pulumi `protect` and `retain_on_delete` on the bucket: no update deletes it, a destroy leaves it (prod).
     protect: bool = True
     #: COMPLIANCE cannot be lifted by anyone, root included, until retention ends: the log archive uses it;
     #: GOVERNANCE (the default) lets a principal with s3:BypassGovernanceRetention clean up test buckets.
@@ -50,6 +62,8 @@ class LogBucketArgs:
     #: False for a bucket that receives S3 server access logs: S3 refuses to deliver them into a
     #: bucket with an Object Lock default retention, so deletion is denied by the bucket policy instead.
     default_retention: bool = True
+    #: When objects move to STANDARD_IA and GLACIER and expire. None: after 90 days, after
+    #: max(120, retention_days // 2) days, and after max(121, retention_days) days.
     lifecycle: Lifecycle | None = None
     #: Bucket (name) that receives this bucket's S3 server access logs.
     access_log_bucket: pulumi.Input[str] | None = None
@@ -122,6 +136,8 @@ def lifecycle_rule(args: LogBucketArgs) -> aws.s3.BucketLifecycleConfigurationRu
 
 
 class LogBucket(pulumi.ComponentResource):
+    """An S3 bucket for audit logs with its access block, encryption, versioning, Object Lock, lifecycle and policy."""
+
     bucket_name: pulumi.Output[str]
     arn: pulumi.Output[str]
 

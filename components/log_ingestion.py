@@ -24,30 +24,51 @@ import yaml
 class LogSource:
     """One log type: the bucket it lands in, how its objects decode and the index it goes to."""
 
+    #: Log type, e.g. "flow-logs": names its queue (`logs-<key>-notifications`), dead-letter queue,
+    #: pipeline (`logs-<key>`) and pipeline log group.
     key: str
+    #: Bucket (name) whose object-created events are sent to the queue.
     bucket_name: pulumi.Input[str]
+    #: ARN of the same bucket: the queue policy admits its notifications and the role reads its objects.
     bucket_arn: pulumi.Input[str]
+    #: Data Prepper S3 source codec the objects are decoded with, e.g. {"json": {}} or {"newline": {}}.
     codec: Mapping[str, Any]
+    #: OpenSearch index the pipeline writes to; may carry a date pattern, e.g. "cloudtrail-%{yyyy.MM.dd}".
     index: str
+    #: Data Prepper processors applied before indexing, in order; empty: none.
     processors: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
 class LogIngestionArgs:
+    """The log types to index, the domain they go to and the VPC the pipelines run in."""
+
+    #: The log archive account's id: the queue policies admit notifications from its buckets
+    #: only (`aws:SourceAccount`).
     account_id: str
+    #: The region the pipelines sign their S3, SQS and OpenSearch requests for.
     region: str
+    #: One queue, dead-letter queue, log group and pipeline per log type.
     sources: Sequence[LogSource]
+    #: The OpenSearch domain the pipelines write to; the role policy grants `es:ESHttp*` on it.
     domain_arn: pulumi.Input[str]
+    #: The domain's endpoint host name (no scheme); each pipeline's sink is `https://<endpoint>`.
     domain_endpoint: pulumi.Input[str]
+    #: The role the pipelines assume (from :func:`ingestion_role`); this component writes its policy.
     role: aws.iam.Role
+    #: Subnets the pipelines' VPC endpoints are placed in (the domain's).
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The VPC of the pipelines' security group (the domain's).
     vpc_id: pulumi.Input[str]
+    #: The VPC's IPv4 range: the only destination of the pipelines' HTTPS (443) egress.
     vpc_cidr: str
     #: Encrypts the queues, the pipelines' buffers and their log groups.
     kms_key_arn: pulumi.Input[str]
     #: The key the log objects are encrypted with (the pipelines decrypt with it).
     log_kms_key_arn: pulumi.Input[str]
+    #: Days CloudWatch keeps each pipeline's log events.
     log_retention_days: int
+    #: Most OpenSearch Compute Units (OCUs) each pipeline scales out to (it starts at 1).
     max_units: int = 4
 
 
@@ -96,6 +117,8 @@ def _queue_policy(queue_arn: str, bucket_arn: str, account_id: str) -> str:
 
 
 class LogIngestion(pulumi.ComponentResource):
+    """Per log type: S3 notifications to an encrypted SQS queue with a DLQ, and an OSIS pipeline into the domain."""
+
     pipelines: dict[str, aws.opensearchingest.Pipeline]
     queues: dict[str, aws.sqs.Queue]
 

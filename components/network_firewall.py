@@ -36,14 +36,23 @@ FIREWALL_LOG_PREFIX = "network-firewall"
 
 @dataclass(frozen=True)
 class NetworkFirewallArgs:
+    """The egress firewall: where its endpoints go, what it allows, how it is encrypted and where it logs."""
+
+    #: Prefix of physical names (`<prefix>-egress`, `<prefix>-egress-allow-list`,
+    #: `<prefix>-egress-drop-non-tcp`) and of the log keys (`network-firewall/<prefix>/`).
     name_prefix: str
+    #: The egress VPC the firewall's endpoints are placed in.
     vpc_id: pulumi.Input[str]
     #: One firewall subnet per AZ the firewall serves.
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: Domains let out by TLS SNI and HTTP Host (`.example.com` also covers its subdomains).
+    #: Empty: no allow-list rule group, so every flow is dropped.
     allowed_domains: Sequence[str]
     #: The environment's own ranges (spokes, egress VPC, on-prem): the firewall's HOME_NET.
     home_net: Sequence[str]
+    #: Customer-managed key encrypting the firewall, its policy and its rule groups.
     kms_key_arn: pulumi.Input[str]
+    #: Bucket (name) receiving the ALERT and FLOW logs, under `network-firewall/<prefix>/alert|flow`.
     log_bucket_name: pulumi.Input[str]
 
 
@@ -59,6 +68,8 @@ def endpoint_in_subnet(statuses: Any, subnet_id: str) -> str:
 
 
 class NetworkFirewall(pulumi.ComponentResource):
+    """The firewall, its strict-order policy and rule groups, and its S3 logging."""
+
     firewall: aws.networkfirewall.Firewall
     policy: aws.networkfirewall.FirewallPolicy
     #: Firewall endpoint id per subnet, in the order of `args.subnet_ids`.

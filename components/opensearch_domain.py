@@ -22,23 +22,44 @@ LOG_TYPES = ("AUDIT_LOGS", "ES_APPLICATION_LOGS")
 
 @dataclass(frozen=True)
 class OpenSearchDomainArgs:
+    """The log analytics domain: its size, network placement, encryption and who may write to it."""
+
+    #: Domain name: 3-28 characters of a-z, 0-9 and '-', starting with a letter (else refused);
+    #: also names its master role, log groups and log resource policy.
     domain_name: str
+    #: The account the domain lives in: the master role trusts its root (with MFA) and the log
+    #: resource policy is scoped to it.
     account_id: str
+    #: The region (part of the domain's ARN).
     region: str
+    #: Engine and version, e.g. "OpenSearch_2.19".
     engine_version: str
+    #: Data node instance type, e.g. "r6g.large.search".
     instance_type: str
+    #: Number of data nodes; with zone awareness, a multiple of `availability_zones`.
     instance_count: int
+    #: Size of each data node's gp3 EBS volume, in GiB.
     volume_size_gb: int
+    #: Zones the data nodes spread across (1-3); more than 1 turns zone awareness on.
     availability_zones: int
+    #: Instance type of the dedicated master nodes; None: no dedicated masters (the
+    #: data nodes elect one).
     dedicated_master_type: str | None
+    #: Number of dedicated master nodes (3 or 5); ignored when `dedicated_master_type` is None.
     dedicated_master_count: int
+    #: The VPC of the domain's security group.
     vpc_id: pulumi.Input[str]
+    #: The VPC's IPv4 range: the only source admitted on HTTPS (443) to the domain.
     vpc_cidr: str
+    #: Subnets the domain's network interfaces are placed in, one per zone.
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: Encrypts the domain at rest and its audit and application log groups.
     kms_key_arn: pulumi.Input[str]
+    #: Days CloudWatch keeps the domain's audit and application log events.
     log_retention_days: int
     #: IAM principals (besides the master role) allowed to send HTTP requests, e.g. ingestion roles.
     writer_role_arns: Sequence[pulumi.Input[str]] = ()
+    #: Pulumi `protect` and `retain_on_delete` on the domain: no update deletes it, a destroy leaves it (prod).
     protect: bool = True
 
     def __post_init__(self) -> None:
@@ -53,6 +74,8 @@ class OpenSearchDomainArgs:
 
 
 class OpenSearchDomain(pulumi.ComponentResource):
+    """The domain with its IAM master role, security group, log groups and log resource policy."""
+
     arn: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     master_role_arn: pulumi.Output[str]

@@ -24,9 +24,13 @@ POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY")
 class NewAccount:
     """A member account the organization creates in `ou` (a path such as "Security")."""
 
+    #: Stable logical key, e.g. "security": names the Pulumi resource and keys `account_ids`.
     key: str
+    #: The account's name in the organization.
     name: str
+    #: The account root user's email address (unique across AWS).
     email: str
+    #: Path of the OU the account is placed in, one of `ou_paths` (e.g. "Security").
     ou: str
 
 
@@ -34,19 +38,31 @@ class NewAccount:
 class OrganizationPolicy:
     """A policy document and the OU paths it is attached to."""
 
+    #: Logical key; the policy is named `lz-<key>`.
     key: str
+    #: SERVICE_CONTROL_POLICY, TAG_POLICY or BACKUP_POLICY.
     type: str
+    #: The policy's description in AWS Organizations.
     description: str
+    #: The policy document; an SCP rendered over 5,120 characters (compact JSON) is refused.
     content: Mapping[str, Any]
+    #: OU paths the policy is attached to; each must be one of `ou_paths`.
     targets: Sequence[str]
 
 
 @dataclass(frozen=True)
 class OrganizationStructureArgs:
+    """The organization's trusted services, OU tree, policies and the accounts it creates."""
+
+    #: Service principals given trusted access to the organization, e.g.
+    #: "guardduty.amazonaws.com".
     service_access_principals: Sequence[str]
     #: OU paths, parents before children: "Workloads" before "Workloads/Prod".
     ou_paths: Sequence[str]
+    #: Policies to create, each attached to its target OUs.
     policies: Sequence[OrganizationPolicy]
+    #: Member accounts the organization creates (protected, retained on delete, never closed by
+    #: Pulumi); empty: every account is adopted by id.
     new_accounts: Sequence[NewAccount] = field(default_factory=tuple)
 
 
@@ -61,6 +77,8 @@ def _slug(path: str) -> str:
 
 
 class OrganizationStructure(pulumi.ComponentResource):
+    """The organization (adopted, protected), its OUs, its policies and their attachments, created accounts."""
+
     organization: aws.organizations.Organization
     root_id: pulumi.Output[str]
     ou_ids: dict[str, pulumi.Output[str]]

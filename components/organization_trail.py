@@ -22,16 +22,26 @@ METRIC_NAMESPACE = "CISBenchmark"
 
 @dataclass(frozen=True)
 class OrganizationTrailArgs:
+    """The organization trail: where it delivers, how it is encrypted and which data events it records."""
+
+    #: The trail's name; also names its log group (`/aws/cloudtrail/<name>`), its CloudWatch role
+    #: and its alarm topic (`<name>-cis-alarms`).
     trail_name: str
+    #: The management account's id: part of the trail's ARN and the scope of the role and topic policies.
     account_id: str
+    #: The trail's home region (part of its ARN).
     region: str
+    #: The log archive's trail bucket (name) the log files and digest files go to.
     s3_bucket_name: pulumi.Input[str]
     #: Encrypts the trail's log files (the log archive's key; its policy admits CloudTrail).
     kms_key_arn: pulumi.Input[str]
     #: Encrypts the CloudWatch log group and the alarm topic (a key of the management account).
     local_kms_key_arn: pulumi.Input[str]
+    #: Days CloudWatch keeps the trail's events in the management account's log group.
     log_retention_days: int
+    #: Buckets whose object-level (data) events are recorded; empty: none.
     data_event_bucket_names: Sequence[str] = ()
+    #: ARNs of DynamoDB tables whose data events are recorded; empty: none.
     data_event_table_arns: Sequence[str] = ()
 
 
@@ -60,6 +70,8 @@ def event_selectors(args: OrganizationTrailArgs) -> list[aws.cloudtrail.TrailAdv
 
 
 class OrganizationTrail(pulumi.ComponentResource):
+    """The trail, its CloudWatch log group and role, the CIS metric filters and alarms, and their topic."""
+
     trail_arn: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
     log_group_name: pulumi.Output[str]

@@ -60,14 +60,25 @@ def conformance_pack_template() -> str:
 
 @dataclass(frozen=True)
 class SecurityServicesArgs:
+    """The delegated administrator account the organization's detective controls run from."""
+
+    #: Prefix of physical names: the analyzer and the Config aggregator (`<prefix>-organization`)
+    #: and the aggregator's role (`<prefix>-config-aggregator`).
     name_prefix: str
+    #: The security account's id: the aggregator role trusts AWS Config on its behalf only.
     account_id: str
+    #: The region, for the Security Hub standards' ARNs.
     region: str
+    #: Enable Macie here and auto-enable it for every member; False: no Macie.
     macie: bool = True
+    #: Enable GuardDuty EBS malware protection on the detector and every member; False:
+    #: the other protection plans only.
     malware_protection: bool = True
 
 
 class SecurityServices(pulumi.ComponentResource):
+    """GuardDuty, Security Hub, Config aggregator and conformance pack, Macie, organization analyzer."""
+
     detector_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: SecurityServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:

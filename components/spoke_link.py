@@ -30,7 +30,9 @@ class SpokeLinkArgs:
     segment: Segment
     #: The spoke's CIDR, blackholed in the spoke tables that must not reach it.
     cidr: str
+    #: The network hub the spoke joins: its TGW and segment route tables.
     hub: TransitGatewayHub
+    #: The spoke VPC and its (not yet accepted) TGW attachment, built in the spoke account.
     spoke: SpokeVpc
     #: The network account's provider (accepter, association, propagations, blackholes, zone authorisation).
     hub_provider: pulumi.ProviderResource

@@ -44,6 +44,8 @@ class SpokeVpcArgs:
 
 
 class SpokeVpc(pulumi.ComponentResource):
+    """Spoke VPC, private/data/TGW subnets, route tables, endpoints and the TGW attachment awaiting acceptance."""
+
     vpc: aws.ec2.Vpc
     attachment: aws.ec2transitgateway.VpcAttachment
     subnets: dict[str, list[aws.ec2.Subnet]]

@@ -23,6 +23,8 @@ SEGMENT_TAG = "lz:segment"
 
 
 class Segment(StrEnum):
+    """A routing domain of the hub: one TGW route table, and the attachments associated with it."""
+
     WORKLOADS = "workloads"
     IDENTITY = "identity"
     EDGE = "edge"
@@ -182,6 +184,7 @@ class SegmentAttachmentArgs:
 
     #: The hub it joins; its route tables get the association, propagations, blackholes and static routes.
     hub: TransitGatewayHub
+    #: The attachment: its id, its segment and the CIDRs behind it.
     attachment: Attachment
     #: Segment -> {label: destination CIDR}: static routes to this attachment in other segments' tables
     #: (e.g. the spoke segments' 0.0.0.0/0 to the egress VPC). They wait for the association.

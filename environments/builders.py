@@ -41,6 +41,7 @@ class Assembly:
 
     #: The Environment component: every account component is its child.
     parent: pulumi.Resource
+    #: Account key -> its component, in construction order: later builders read the accounts built before.
     accounts: dict[AccountKey, Account] = field(default_factory=dict)
 
     @property
@@ -57,6 +58,8 @@ class Assembly:
 class EnvironmentAssembly(Assembly):
     """A workload or sandbox stack's assembly: it builds on the foundation stack and has a network hub."""
 
+    #: The foundation stack's exports (read through a StackReference): every account's Config
+    #: recorder delivers to its Config bucket and the network hub logs to its buckets.
     foundation: FoundationExports
     #: Built first; every spoke account's VPC joins it.
     network_hub: NetworkHubAccount | None = None

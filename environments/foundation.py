@@ -24,25 +24,35 @@ KIND_EXPORT = "kind"
 class FoundationExports:
     """The organization-wide facts an environment builds on."""
 
+    #: The organization's id (`o-...`).
     organization_id: pulumi.Input[str]
+    #: The organization root's id (`r-...`).
     organization_root_id: pulumi.Input[str]
     #: OU path (e.g. "Workloads/Prod") -> OU id.
     organizational_unit_ids: pulumi.Input[Mapping[str, pulumi.Input[str]]]
+    #: The log archive account's id.
     log_archive_account_id: pulumi.Input[str]
     #: The log archive key every log bucket is encrypted with (delivery services encrypt with it).
     log_archive_key_arn: pulumi.Input[str]
     #: The bucket every VPC flow log and Network Firewall log delivers to.
     flow_logs_bucket_name: pulumi.Input[str]
+    #: ARN of the same flow-logs bucket.
     flow_logs_bucket_arn: pulumi.Input[str]
+    #: The organization trail's bucket.
     trail_bucket_arn: pulumi.Input[str]
     #: Where every account's AWS Config recorder delivers.
     config_bucket_name: pulumi.Input[str]
+    #: ARN of the same Config bucket.
     config_bucket_arn: pulumi.Input[str]
+    #: The bucket WAF web ACLs log to (named `aws-waf-logs-...`, as WAF requires).
     waf_logs_bucket_arn: pulumi.Input[str]
     #: Load balancer and S3 access logs.
     access_logs_bucket_arn: pulumi.Input[str]
+    #: The log archive's analytics key (OpenSearch, ingestion queues and buffers).
     log_analytics_key_arn: pulumi.Input[str]
+    #: The organization CloudTrail.
     organization_trail_arn: pulumi.Input[str]
+    #: The security account's id: delegated administrator of the detective services.
     security_account_id: pulumi.Input[str]
     #: HIGH and CRITICAL findings of the organization's detective services.
     security_findings_topic_arn: pulumi.Input[str]
