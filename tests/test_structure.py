@@ -104,3 +104,43 @@ def test_every_component_is_complete_when_its_constructor_returns(path: Path, cl
         if name not in during_construction:
             made = creates_resources(method, OURS)
             assert not made, f"{cls.name}.{name} ({path.name}) creates resources outside the constructor: {made}"
+
+
+def is_dataclass(cls: ast.ClassDef) -> bool:
+    """`@dataclass`, `@dataclass(...)` or `@dataclasses.dataclass(...)`."""
+    return any(ast.unparse(d.func if isinstance(d, ast.Call) else d).split(".")[-1] == "dataclass"
+               for d in cls.decorator_list)
+
+
+def undocumented_fields(source: str) -> list[tuple[int, str]]:
+    """(line, `Class.field`) of every dataclass field whose line above is not a `#:` comment (ClassVars are
+    not fields)."""
+    lines = source.splitlines()
+    missing = []
+    for cls in ast.walk(ast.parse(source)):
+        if isinstance(cls, ast.ClassDef) and is_dataclass(cls):
+            for stmt in cls.body:
+                if (isinstance(stmt, ast.AnnAssign) and "ClassVar" not in ast.unparse(stmt.annotation)
+                        and not lines[stmt.lineno - 2].strip().startswith("#:")):
+                    missing.append((stmt.lineno, f"{cls.name}.{ast.unparse(stmt.target)}"))
+    return missing
+
+
+def test_the_field_documentation_check_tells_documented_from_undocumented() -> None:
+    source = ("from dataclasses import dataclass\n\n@dataclass(frozen=True)\nclass Args:\n"
+              '    """Args."""\n\n    #: Documented.\n    name: str\n    # a plain comment is not documentation\n'
+              "    size: int = 1\n    count: int = 2\n\nclass Plain:\n    ignored: int\n")
+    assert undocumented_fields(source) == [(10, "Args.size"), (11, "Args.count")]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_every_dataclass_field_is_documented(layer: str) -> None:
+    """Each args, spec, plan and sizing field says what it is, its unit or format and what it changes,
+    in a `#:` comment on the line above it (the docs read like terraform-aws-modules' variable descriptions)."""
+    checked, missing = 0, []
+    for path in modules(layer):
+        source = path.read_text()
+        checked += sum(isinstance(c, ast.ClassDef) and is_dataclass(c) for c in ast.walk(ast.parse(source)))
+        missing += [f"{path.relative_to(ROOT)}:{line}: {field}" for line, field in undocumented_fields(source)]
+    assert checked, f"no dataclass found in {layer}/: the check would pass vacuously"
+    assert not missing, "dataclass fields without a `#:` comment on the line above:\n" + "\n".join(missing)
