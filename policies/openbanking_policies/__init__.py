@@ -13,10 +13,12 @@ from . import (
     compute,
     data,
     detection,
+    iam,
     keys_secrets,
     logs,
     messaging,
     network,
+    resource_policies,
     stack_rules,
     storage,
 )
@@ -32,6 +34,8 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     *network.POLICIES,
     *api_edge.POLICIES,
     *compute.POLICIES,
+    *iam.POLICIES,
+    *resource_policies.POLICIES,
     *stack_rules.POLICIES,
 ]
 
