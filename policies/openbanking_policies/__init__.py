@@ -12,6 +12,7 @@ from . import (
     api_edge,
     compute,
     data,
+    delivery,
     detection,
     iam,
     keys_secrets,
@@ -21,6 +22,7 @@ from . import (
     resource_policies,
     stack_rules,
     storage,
+    workload_coverage,
 )
 from ._base import METADATA, PolicyMetadata
 
@@ -37,6 +39,8 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     *iam.POLICIES,
     *resource_policies.POLICIES,
     *stack_rules.POLICIES,
+    *workload_coverage.POLICIES,
+    *delivery.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "METADATA", "PolicyMetadata"]

@@ -50,6 +50,10 @@ STATEFUL_TYPES = (
     *BUCKET_TYPES,
     "aws:opensearch/domain:Domain",
     "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:rds/instance:Instance",
+    "aws:msk/cluster:Cluster",
+    "aws:msk/serverlessCluster:ServerlessCluster",
+    "aws:mq/broker:Broker",
 )
 
 KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
@@ -486,15 +490,15 @@ def _check_protect(args: StackValidationArgs, report: ReportViolation) -> None:
 
 protect_stateful = stack_policy(
     name="ob-protect-stateful",
-    description="In prod stacks, stateful resources (tables, clusters, keys, buckets, domains, caches) "
-                "must be protected against deletion by Pulumi.",
+    description="In prod stacks, stateful resources (tables, clusters, instances, keys, buckets, domains, "
+                "caches, Kafka clusters, brokers) must be protected against deletion by Pulumi.",
     severity=Severity.HIGH,
     frameworks=[("FSI Lens", "Resilience: protect stateful data stores"),
                 ("Pulumi", "CrossGuard 2.0 protect")],
     resource_types=list(STATEFUL_TYPES),
     remediation="Pass opts=pulumi.ResourceOptions(protect=True) (e.g. protect=stage == 'prod') to every "
-                "DynamoDB table, RDS cluster, KMS key, S3 bucket, OpenSearch domain and ElastiCache "
-                "replication group.",
+                "DynamoDB table, RDS cluster and instance, KMS key, S3 bucket, OpenSearch domain, ElastiCache "
+                "replication group, MSK cluster (provisioned or serverless) and Amazon MQ broker.",
     check=_check_protect,
 )
 
