@@ -45,6 +45,30 @@ SEEDED: list[tuple[str, str, str, str]] = [
     ("ob-secrets", "api-client-secret", "team", "`kmsKeyId` is not set"),
     ("ob-s3-account-pab-coverage", "shared", "shared", "account(s) 777777777777"),
     ("ob-msg-cmk", "events", "shared", "`kmsMasterKeyId` is not set"),
+    # issue 11: IAM, resource policies, EC2/EBS, RDS instances, secrets
+    ("ob-iam-least-privilege", "ops-admin", "team", 'statement "Everything" allows Action "*"'),
+    ("ob-iam-role-trust", "partner-access", "team", 'trusts the whole account(s) ["999999999999"]'),
+    ("ob-resource-policy-public", "alerts-policy", "team", 'allows Principal "*" to ["sns:Publish"]'),
+    ("ob-kms-policy", "signing-key", "team", 'Condition on ["kms:ViaService"] only'),
+    ("ob-squid-host", "bastion", "team", "metadataOptions.httpTokens is 'optional'"),
+    ("ob-ebs-encryption", "scratch", "team", "encrypted is absent"),
+    ("ob-rds-backup", "reporting-db", "team", "`backupRetentionPeriod` is 0"),
+    ("ob-rds-deletion-protection", "reporting-db", "team", "`deletionProtection` is not set"),
+    ("ob-secrets-rotation-coverage", "broker-password", "team", "its name mentions 'password'"),
+    # issue 13: the workload types
+    ("ob-ecs-task", "ais-task", "team", "(ais).user is 'root'"),
+    ("ob-ecs-service", "ais-service", "team", "enableExecuteCommand is true"),
+    ("ob-msk", "core-feed", "team", '`encryptionInfo.encryptionInTransit.clientBroker` is "TLS_PLAINTEXT"'),
+    ("ob-protect-stateful", "core-feed", "team", "opts.protect false"),
+    ("ob-mq", "core-mq", "team", "`publiclyAccessible` is true"),
+    ("ob-eventbus-policy", "payments-bus-policy", "team", 'grants the whole account(s) ["888888888888"]'),
+    ("ob-lambda-failure-path", "consent-expiry", "team", "deadLetterConfig.targetArn absent"),
+    ("ob-eventbridge-dlq", "expiry-target", "team", "`deadLetterConfig.arn` is not set"),
+    ("ob-sqs-dlq", "webhook-deliveries", "team", "has no redrivePolicy"),
+    ("ob-endpoint-service", "ais-endpoint-service", "team", "'*' lets every AWS account"),
+    ("ob-cache-rbac", "cache-users", "team", '`userIds` includes "default"'),
+    ("ob-alarm-actions", "dlq-depth", "team", "`alarmActions` is not set"),
+    ("ob-rds-force-ssl-coverage", "ledger", "team", "an engine default group that does not force TLS"),
 ]
 
 #: Things the fixture does right: these must NOT be reported (the pack is specific, not noisy).
@@ -54,6 +78,10 @@ NOT_REPORTED: list[tuple[str, str]] = [
     ("ob-s3-bucket-coverage", "exports"),  # ... is reported, but never for a missing public access block
     ("ob-ddb-cmk", "consents"),  # encrypted with the team's CMK
     ("ob-explicit-provider", "statements"),  # every resource has an explicit provider
+    ("ob-kms-rotation", "signing-key"),  # an asymmetric signing key cannot rotate; its deletion window is 30 days
+    ("ob-iam-role-trust", "ops-role"),  # only ec2.amazonaws.com may assume it
+    ("ob-ebs-encryption", "bastion"),  # its root volume is encrypted with the team's key
+    ("ob-msg-cmk", "alerts"),  # the topic uses the team's CMK
 ]
 
 

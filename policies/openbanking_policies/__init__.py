@@ -12,13 +12,17 @@ from . import (
     api_edge,
     compute,
     data,
+    delivery,
     detection,
+    iam,
     keys_secrets,
     logs,
     messaging,
     network,
+    resource_policies,
     stack_rules,
     storage,
+    workload_coverage,
 )
 from ._base import METADATA, PolicyMetadata
 
@@ -32,7 +36,11 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     *network.POLICIES,
     *api_edge.POLICIES,
     *compute.POLICIES,
+    *iam.POLICIES,
+    *resource_policies.POLICIES,
     *stack_rules.POLICIES,
+    *workload_coverage.POLICIES,
+    *delivery.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "METADATA", "PolicyMetadata"]

@@ -30,6 +30,18 @@ def link_values(r: PolicyResource, *keys: str) -> set[str] | None:
     return found
 
 
+def ids(r: PolicyResource, *keys: str) -> set[str] | None:
+    """The known values of `keys` on r plus the last path segment of its ARN (the id AWS derives from it, e.g.
+    `vpc-0abc` or `vpce-svc-0abc`); None when one of them is unknown at preview."""
+    found = link_values(r, *keys)
+    if found is None:
+        return None
+    arn = get(r.props, "arn")
+    if isinstance(arn, str) and "/" in arn:
+        found.add(arn.rsplit("/", 1)[-1])
+    return found
+
+
 def linked(candidates: Iterable[PolicyResource], key: str, targets: set[str]) -> list[PolicyResource] | None:
     """The candidates whose `key` is one of `targets`; None when some candidate's `key` is unknown (it could
     still be a link once known)."""
@@ -46,3 +58,15 @@ def linked(candidates: Iterable[PolicyResource], key: str, targets: set[str]) ->
 def provider_urn(r: PolicyResource) -> str | None:
     prov = r.provider
     return getattr(prov, "urn", None) if prov is not None else None
+
+
+def short(r: PolicyResource) -> str:
+    """How a stack-policy message names a resource: its type's last segment and its logical name."""
+    return f"{r.resource_type.rsplit(':', 1)[-1]} {r.name!r}"
+
+
+def unqualified(function_ref: str) -> str:
+    """A Lambda function name or ARN without its version or alias qualifier (`arn:...:function:f:live` -> `...:f`)."""
+    if function_ref.startswith("arn:") and function_ref.count(":") >= 7:
+        return function_ref.rsplit(":", 1)[0]
+    return function_ref

@@ -279,8 +279,9 @@ class Style:
     end: str  # what ends a sentence
     names_empty: bool  # require_set names the empty value ('' / []) and says it must be set
 
-    def path(self, *path: str) -> str:
-        joined = ".".join(path)
+    def path(self, *path: str | int) -> str:
+        """A property path for a message: `a.b[0].c`."""
+        joined = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         return f"`{joined}`" if self.ticks else joined
 
     def show(self, v: Any, absent_note: str | None = None) -> str:
@@ -300,7 +301,7 @@ class Style:
         """`v` for a message; an absent one with the AWS default it stands for, when there is one."""
         return self.show(v, None if default is None else f"AWS default: {self.show(default)}")
 
-    def _report(self, report: ReportViolation, path: tuple[str, ...], rest: str) -> None:
+    def _report(self, report: ReportViolation, path: tuple[str | int, ...], rest: str) -> None:
         report(f"{self.path(*path)} is {rest}{self.end}", None)
 
     def require_true(self, report: ReportViolation, props: Any, *path: str, default: bool | None = None,
@@ -337,7 +338,7 @@ class Style:
         want = self.show(allowed[0]) if len(allowed) == 1 else "one of " + ", ".join(map(self.show, allowed))
         self._report(report, path, f"{self._shown(v, default)}; it must be {want}{why}")
 
-    def policy_document(self, report: ReportViolation, props: Any, *path: str) -> dict[str, Any] | None:
+    def policy_document(self, report: ReportViolation, props: Any, *path: str | int) -> dict[str, Any] | None:
         """The IAM policy document at `path` (a JSON string, or already a mapping) as a plain dict; None when
         it is absent, unknown at preview (in part) or unreadable, which is reported."""
         raw = get(props, *path)

@@ -14,6 +14,7 @@ from ._props import (
     contains_unknown,
     get,
     has,
+    is_aws_managed_key,
     is_true,
     is_unknown,
     items,
@@ -27,6 +28,9 @@ LAMBDA_FUNCTION = "aws:lambda/function:Function"
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 LB_LISTENER = "aws:lb/listener:Listener"
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+EBS_VOLUME = "aws:ebs/volume:Volume"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -45,10 +49,23 @@ def _secretish(name: str) -> bool:
     return bool(_SECRET_NAME.search(name)) and not _REFERENCE_SUFFIX.search(name)
 
 
-def _check_container(report: ReportViolation, c: Mapping[str, Any], i: int) -> None:
+_ROOT_USERS = frozenset({"0", "root"})
+
+
+def _runs_as_root(user: Any) -> bool:
+    """True when a container `user` ("uid", "uid:gid", "name", "name:group") is absent or names root."""
+    if not isinstance(user, str | int) or str(user).strip() == "":
+        return True
+    return str(user).strip().split(":", 1)[0] in _ROOT_USERS
+
+
+def _check_container(report: ReportViolation, c: Mapping[str, Any], i: int, linux: bool) -> None:
     where = f"containerDefinitions[{i}] ({c.get('name', '?')})"
     if is_true(c.get("privileged")):
         report(f"{where}.privileged is true; containers must not run privileged.", None)
+    if linux and _runs_as_root(c.get("user")):
+        shown = PLAIN.show(c.get("user"), "the image's USER, root unless the image sets one")
+        report(f"{where}.user is {shown}; containers must run as a non-root user (a non-zero uid).", None)
     if not is_true(c.get("readonlyRootFilesystem")):
         report(f"{where}.readonlyRootFilesystem is {PLAIN.show(c.get('readonlyRootFilesystem'))}; "
                "it must be true.", None)
@@ -68,6 +85,10 @@ def _check_ecs_task(args: ResourceValidationArgs, report: ReportViolation) -> No
     pid = get(props, "pidMode")
     if pid == "host":
         report("pidMode is 'host'; tasks must not share the host's process namespace.", None)
+    if get(props, "networkMode") == "host":
+        report("networkMode is 'host'; tasks must not share the host's network namespace (use 'awsvpc').", None)
+    family = get(props, "runtimePlatform", "operatingSystemFamily")
+    linux = not (isinstance(family, str) and family.upper().startswith("WINDOWS")) and not is_unknown(family)
     raw = get(props, "containerDefinitions")
     if is_unknown(raw):
         return
@@ -81,21 +102,24 @@ def _check_ecs_task(args: ResourceValidationArgs, report: ReportViolation) -> No
         containers = [containers]
     for i, c in enumerate(containers):
         if isinstance(c, Mapping):
-            _check_container(report, c, i)
+            _check_container(report, c, i, linux)
 
 
 ecs_task = resource_policy(
     name="ob-ecs-task",
-    description="ECS task definitions must run unprivileged containers with read-only root filesystems, "
-                "log configuration, no plain-text credentials and no host PID namespace.",
+    description="ECS task definitions must run unprivileged, non-root containers with read-only root "
+                "filesystems, log configuration, no plain-text credentials and no host PID or network namespace.",
     severity=Severity.HIGH,
     frameworks=[("FSBP", "ECS.3"), ("FSBP", "ECS.4"), ("FSBP", "ECS.5"), ("FSBP", "ECS.8"), ("FSBP", "ECS.9"),
-                ("Checkov", "CKV_AWS_334"), ("Checkov", "CKV_AWS_335"), ("Checkov", "CKV_AWS_336")],
+                ("FSBP", "ECS.17"), ("FSBP", "ECS.20"), ("Checkov", "CKV_AWS_334"), ("Checkov", "CKV_AWS_335"),
+                ("Checkov", "CKV_AWS_336")],
     resource_types=[TASK_DEFINITION],
     remediation="In aws.ecs.TaskDefinition container_definitions=json.dumps([...]) give each container "
+                "'user': '1000:1000' (the Dockerfile's non-root uid, never 0 or root), "
                 "'readonlyRootFilesystem': True, 'privileged': False, 'logConfiguration': {'logDriver': "
                 "'awslogs', ...} and move credentials from 'environment' to 'secrets' "
-                "([{'name': ..., 'valueFrom': secret.arn}]); leave pid_mode unset.",
+                "([{'name': ..., 'valueFrom': secret.arn}]); leave pid_mode unset and use "
+                "network_mode='awsvpc'.",
     check=_check_ecs_task,
 )
 
@@ -110,6 +134,9 @@ def _check_ecs_service(args: ResourceValidationArgs, report: ReportViolation) ->
     public = get(props, "networkConfiguration", "assignPublicIp")
     if is_true(public):
         report("networkConfiguration.assignPublicIp is true; services must run in private subnets.", None)
+    PLAIN.require_not_true(report, props, "enableExecuteCommand",
+                           why="; ECS Exec opens an interactive shell into running tasks (customer data, task "
+                               "role credentials)")
     version = get(props, "platformVersion")
     launch = get(props, "launchType")
     if (isinstance(version, str) and version != "LATEST" and launch != "EC2"
@@ -119,15 +146,15 @@ def _check_ecs_service(args: ResourceValidationArgs, report: ReportViolation) ->
 
 ecs_service = resource_policy(
     name="ob-ecs-service",
-    description="ECS services must not assign public IPs and Fargate services must run the latest "
-                "platform version.",
+    description="ECS services must not assign public IPs, must keep ECS Exec off and Fargate services must run "
+                "the latest platform version.",
     severity=Severity.HIGH,
     frameworks=[("FSBP", "ECS.2"), ("FSBP", "ECS.10"), ("Checkov", "CKV_AWS_333"),
-                ("Checkov", "CKV_AWS_332")],
+                ("Checkov", "CKV_AWS_332"), ("AWS", "ECS Exec: interactive access to running tasks")],
     resource_types=[ECS_SERVICE],
     remediation="On aws.ecs.Service set network_configuration={'subnets': private_subnet_ids, "
-                "'assign_public_ip': False, 'security_groups': [...]} and platform_version='LATEST' "
-                "(or leave it unset).",
+                "'assign_public_ip': False, 'security_groups': [...]}, enable_execute_command=False (or leave "
+                "it unset) and platform_version='LATEST' (or leave it unset).",
     check=_check_ecs_service,
 )
 
@@ -340,6 +367,62 @@ ecs_cluster = resource_policy(
 )
 
 
+# ------------------------------------------------------------------------------------------------
+# ob-ebs-encryption
+# ------------------------------------------------------------------------------------------------
+
+
+def _check_block_device(report: ReportViolation, device: Any, where: str) -> None:
+    """One EBS block device (instance root/ebs device, launch-template mapping's ebs block, or a volume)."""
+    if is_unknown(device):
+        return
+    encrypted = get(device, "encrypted")
+    if not is_unknown(encrypted) and not is_true(encrypted):
+        report(f"{where}encrypted is {PLAIN.show(encrypted, 'AWS default: false')}; EBS volumes must be "
+               "encrypted.", None)
+    key = get(device, "kmsKeyId")
+    if is_aws_managed_key(key):
+        report(f"{where}kmsKeyId is {key!r}, an AWS-managed key; use the account's customer managed key.", None)
+
+
+def _check_ebs(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    t = args.resource_type
+    if t == EBS_VOLUME:
+        if get(props, "snapshotId") is not None and get(props, "encrypted") is None:
+            return  # a volume restored from a snapshot inherits the snapshot's encryption
+        _check_block_device(report, props, "")
+    elif t == EC2_INSTANCE:
+        root = get(props, "rootBlockDevice")
+        if root is None and get(props, "launchTemplate") is None:
+            report("rootBlockDevice is absent, so the root volume is encrypted only if the AMI's snapshot is; set "
+                   "root_block_device={'encrypted': True}.", None)
+        elif root is not None:
+            _check_block_device(report, root, "rootBlockDevice.")
+        for i, device in enumerate(items(get(props, "ebsBlockDevices"))):
+            _check_block_device(report, device, f"ebsBlockDevices[{i}].")
+    else:
+        for i, mapping in enumerate(items(get(props, "blockDeviceMappings"))):
+            ebs = get(mapping, "ebs")
+            if ebs is not None:
+                _check_block_device(report, ebs, f"blockDeviceMappings[{i}].ebs.")
+
+
+ebs_encryption = resource_policy(
+    name="ob-ebs-encryption",
+    description="EBS volumes, instance block devices and launch-template block device mappings are encrypted.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "EC2.3"), ("Checkov", "CKV_AWS_3"), ("Checkov", "CKV_AWS_8"),
+                ("Checkov", "CKV_AWS_189"), ("FSI Lens", "FSISEC09")],
+    resource_types=[EBS_VOLUME, EC2_INSTANCE, LAUNCH_TEMPLATE],
+    remediation="Set encrypted=True (and kms_key_id=key.arn, never alias/aws/ebs) on aws.ebs.Volume, "
+                "root_block_device={'encrypted': True} and every ebs_block_devices entry's encrypted=True on "
+                "aws.ec2.Instance, and block_device_mappings=[{'device_name': ..., 'ebs': {'encrypted': 'true', "
+                "'kms_key_id': key.arn}}] on aws.ec2.LaunchTemplate.",
+    check=_check_ebs,
+)
+
+
 POLICIES: list = [
     ecs_task,
     ecs_service,
@@ -347,4 +430,5 @@ POLICIES: list = [
     ecr,
     lb,
     ecs_cluster,
+    ebs_encryption,
 ]

@@ -15,6 +15,9 @@ RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 RDS_CLUSTER_PARAMS = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 DDB_TABLE = "aws:dynamodb/table:Table"
 REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE_USER = "aws:elasticache/user:User"
+CACHE_USER_GROUP = "aws:elasticache/userGroup:UserGroup"
+CACHE_USER_GROUP_ASSOCIATION = "aws:elasticache/userGroupAssociation:UserGroupAssociation"
 OPENSEARCH = "aws:opensearch/domain:Domain"
 
 OS_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
@@ -73,22 +76,25 @@ def _check_rds_deletion(args: ResourceValidationArgs, report: ReportViolation) -
 
 rds_deletion_protection = resource_policy(
     name="ob-rds-deletion-protection",
-    description="Aurora clusters have deletion protection turned on.",
+    description="Aurora clusters and RDS instances have deletion protection turned on.",
     severity=Severity.HIGH,
-    frameworks=[("FSBP", "RDS.7"), ("Checkov", "CKV_AWS_139")],
-    resource_types=[RDS_CLUSTER],
-    remediation="Set `deletion_protection=True` on `aws.rds.Cluster`.",
+    frameworks=[("FSBP", "RDS.7"), ("FSBP", "RDS.8"), ("Checkov", "CKV_AWS_139"), ("Checkov", "CKV_AWS_293")],
+    resource_types=[RDS_CLUSTER, RDS_INSTANCE],
+    remediation="Set `deletion_protection=True` on `aws.rds.Cluster` and `aws.rds.Instance`.",
     check=_check_rds_deletion,
 )
 
 
 def _check_rds_backup(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == RDS_INSTANCE and get(args.props, "replicateSourceDb") is not None:
+        return  # a read replica's data is backed up by its source instance
     minimum = config_number(args, "minRetentionDays", DEFAULT_MIN_BACKUP_DAYS)
     days = number(get(args.props, "backupRetentionPeriod"))
     if days is UNKNOWN:
         return
     if days is None:
-        report(f"`backupRetentionPeriod` is not set (AWS default: 1 day); it must be at least "
+        default = "1 day" if args.resource_type == RDS_CLUSTER else "0 days for the provider, no automated backups"
+        report(f"`backupRetentionPeriod` is not set (AWS default: {default}); it must be at least "
                f"{TICKED.show(minimum)} days", None)
     elif not isinstance(days, float) or days < minimum:
         report(f"`backupRetentionPeriod` is {TICKED.show(days)}; it must be at least {TICKED.show(minimum)} days", None)
@@ -96,12 +102,13 @@ def _check_rds_backup(args: ResourceValidationArgs, report: ReportViolation) -> 
 
 rds_backup = resource_policy(
     name="ob-rds-backup",
-    description="Aurora clusters keep automated backups for at least the configured number of days.",
+    description="Aurora clusters and RDS instances (read replicas aside) keep automated backups for at least "
+                "the configured number of days.",
     severity=Severity.HIGH,
     frameworks=[("FSBP", "RDS.11"), ("Checkov", "CKV_AWS_133"), ("Trivy", "AVD-AWS-0077")],
-    resource_types=[RDS_CLUSTER],
+    resource_types=[RDS_CLUSTER, RDS_INSTANCE],
     remediation=("Set `backup_retention_period` to at least `minRetentionDays` (7 by default, 35 in prod) "
-                 "on `aws.rds.Cluster`."),
+                 "on `aws.rds.Cluster` and `aws.rds.Instance` (0 turns automated backups off)."),
     check=_check_rds_backup,
 )
 rds_backup.config_schema = PolicyConfigSchema(
@@ -120,13 +127,18 @@ def _parameter(props: Any, name: str) -> Any:
     return None
 
 
-def _check_force_ssl(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    family = get(args.props, "family")
+def force_tls_parameter(props: Any) -> tuple[str, Any, tuple[str, ...]]:
+    """(the parameter that forces TLS for the group's family, its value in the group, the values that force it)."""
+    family = get(props, "family")
     if isinstance(family, str) and "mysql" in family.lower():
         name, allowed = "require_secure_transport", ("ON", "1", "on")
     else:
         name, allowed = "rds.force_ssl", ("1",)
-    v = _parameter(args.props, name)
+    return name, _parameter(props, name), allowed
+
+
+def _check_force_ssl(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    name, v, allowed = force_tls_parameter(args.props)
     if v is UNKNOWN:
         return
     if v is None or str(v) not in allowed:
@@ -325,6 +337,61 @@ redis_ha_backup = resource_policy(
 )
 
 
+def _access_tokens(access_string: Any) -> list[str]:
+    return str(access_string).split() if isinstance(access_string, str) else []
+
+
+def _check_cache_user(props: Any, report: ReportViolation) -> None:
+    user_name = get(props, "userName")
+    access = get(props, "accessString")
+    mode = get(props, "authenticationMode", "type")
+    no_password = get(props, "noPasswordRequired")
+    if UNKNOWN in (user_name, access, mode, no_password):
+        return
+    tokens = [t.lower() for t in _access_tokens(access)]
+    disabled = "off" in tokens
+    if user_name == "default" and not disabled:
+        report(f"`accessString` of the \"default\" user is {TICKED.show(access)}; the default user must be "
+               "switched off (\"off ~* -@all\") so no client connects without naming its own user", None)
+        return
+    if disabled:
+        return
+    if mode == "no-password-required" or no_password is True or "nopass" in tokens:
+        report(f"user {TICKED.show(user_name)} is enabled (`accessString` {TICKED.show(access)}) and needs no "
+               "password (`authenticationMode.type` no-password-required / `noPasswordRequired` / `nopass`); "
+               "use IAM or password authentication", None)
+
+
+def _check_cache_rbac(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    if args.resource_type == CACHE_USER:
+        _check_cache_user(props, report)
+        return
+    key = "userIds" if args.resource_type == CACHE_USER_GROUP else "userId"
+    members = items(get(props, key))
+    if "default" in members:
+        report(f"`{key}` includes \"default\", the built-in user that connects without a password and may run "
+               "every command; add a custom user named \"default\" with access string \"off ~* -@all\" "
+               "instead", None)
+
+
+cache_rbac = resource_policy(
+    name="ob-cache-rbac",
+    description="ElastiCache RBAC users always authenticate and the default user is switched off.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "ElastiCache.6"), ("AWS", "ElastiCache RBAC: disable the default user"),
+                ("Checkov", "CKV_AWS_31")],
+    resource_types=[CACHE_USER, CACHE_USER_GROUP, CACHE_USER_GROUP_ASSOCIATION],
+    remediation=("Give every `aws.elasticache.User` `authentication_mode={\"type\": \"iam\"}` (or "
+                 "`\"password\"` with `passwords` from a secret), never `no_password_required=True` or "
+                 "`nopass`; create the group's \"default\" member as its own `aws.elasticache.User(user_id="
+                 "\"<app>-default\", user_name=\"default\", access_string=\"off ~* -@all\", ...)` and never "
+                 "put the built-in user id \"default\" in `aws.elasticache.UserGroup.user_ids` or a "
+                 "`UserGroupAssociation`."),
+    check=_check_cache_rbac,
+)
+
+
 # ---------------------------------------------------------------------------------------------
 # OpenSearch
 # ---------------------------------------------------------------------------------------------
@@ -403,5 +470,5 @@ os_vpc_fgac = resource_policy(
 POLICIES = [
     rds_no_public, rds_encrypted_cmk, rds_deletion_protection, rds_backup, rds_force_ssl, rds_managed_secret,
     ddb_pitr, ddb_cmk, redis_encryption, redis_auth, os_encryption, os_tls, os_vpc_fgac,
-    rds_iam_logs, ddb_deletion_protection, redis_ha_backup,
+    rds_iam_logs, ddb_deletion_protection, redis_ha_backup, cache_rbac,
 ]

@@ -1,4 +1,4 @@
-"""Detection rules: CloudTrail, GuardDuty and AWS Config."""
+"""Detection rules: CloudTrail, GuardDuty, AWS Config, and CloudWatch alarms that notify someone."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ DETECTOR = "aws:guardduty/detector:Detector"
 DETECTOR_FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
 RECORDER = "aws:cfg/recorder:Recorder"
 RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 
 REQUIRED_GUARDDUTY_FEATURES = ("S3_DATA_EVENTS", "RDS_LOGIN_EVENTS", "RUNTIME_MONITORING")
 
@@ -95,4 +97,24 @@ config_recorder = resource_policy(
 )
 
 
-POLICIES = [cloudtrail, guardduty, config_recorder]
+def _check_alarm_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    TICKED.require_true(report, props, "actionsEnabled", default=True, why="; a muted alarm warns no one")
+    if get(props, "actionsEnabled") is not False:
+        TICKED.require_set(report, props, "alarmActions",
+                           why="; an alarm with no action (SNS topic, scaling policy) warns no one")
+
+
+alarm_actions = resource_policy(
+    name="ob-alarm-actions",
+    description="CloudWatch alarms have their actions enabled and at least one alarm action.",
+    severity=Severity.LOW,
+    frameworks=[("Checkov", "CKV_AWS_319"), ("CIS", "4.1-4.15")],
+    resource_types=[METRIC_ALARM, COMPOSITE_ALARM],
+    remediation=("On `aws.cloudwatch.MetricAlarm` and `aws.cloudwatch.CompositeAlarm` leave `actions_enabled` "
+                 "unset (or True) and set `alarm_actions=[alarm_topic.arn]` (or the scaling policy's ARN)."),
+    check=_check_alarm_actions,
+)
+
+
+POLICIES = [cloudtrail, guardduty, config_recorder, alarm_actions]

@@ -6,13 +6,13 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
+from . import _statements as _st
 from ._base import resource_policy
 from ._props import (
     TICKED,
     UNKNOWN,
     get,
     number,
-    principal_is_everyone,
     statements,
 )
 
@@ -82,24 +82,36 @@ def _check_kms_policy(args: ResourceValidationArgs, report: ReportViolation) -> 
     doc = TICKED.policy_document(report, args.props, "policy")
     if doc is None:  # also when absent: the default key policy trusts only the account
         return
-    for i, st in enumerate(statements(doc)):
-        everyone = principal_is_everyone(st.get("Principal"))
-        if st.get("Effect") == "Allow" and everyone and not st.get("Condition"):
-            sid = st.get("Sid")
-            which = f"statement {TICKED.show(sid)}" if sid else f"statement #{i + 1}"
-            report(f"`policy` {which} allows Principal {TICKED.show(st.get('Principal'))} without a Condition; "
-                   "anyone could use or manage the key", None)
+    for i, statement in enumerate(statements(doc)):
+        if not (_st.is_allow(statement) and _st.grants_everyone(statement)) or _st.scoping_keys(statement):
+            continue
+        who = (f"NotPrincipal {TICKED.show(_st.field(statement, 'NotPrincipal'))} (everyone else)"
+               if _st.field(statement, "NotPrincipal") is not None
+               else f"Principal {TICKED.show(_st.field(statement, 'Principal'))}")
+        if not _st.has_condition(statement):
+            report(f"`policy` {_st.label(statement, i)} allows {who} without a Condition; anyone could use or "
+                   "manage the key", None)
+        else:
+            keys = _st.condition_keys(statement)
+            report(f"`policy` {_st.label(statement, i)} allows {who} with a Condition on {_st.describe(keys)} "
+                   "only, which does not limit callers to the organization, an account or a source "
+                   "(aws:PrincipalOrgID, kms:CallerAccount, aws:SourceAccount, ...); anyone could use the key",
+                   None)
 
 
 kms_policy = resource_policy(
     name="ob-kms-policy",
-    description="KMS key policies never allow every principal without a condition.",
+    description="KMS key policies never allow every principal without an organization, account or source "
+                "condition.",
     severity=Severity.HIGH,
     frameworks=[("FSBP", "KMS.5"), ("Checkov", "CKV_AWS_33")],
     resource_types=[KMS_KEY, KMS_KEY_POLICY],
-    remediation=("In the key `policy` JSON name specific principals (account root, roles) or add a "
-                 "`Condition` such as `{\"StringEquals\": {\"aws:PrincipalOrgID\": org_id}}` to any "
-                 "statement with `\"Principal\": \"*\"`."),
+    remediation=("In the key `policy` JSON (`aws.kms.Key(policy=...)` or `aws.kms.KeyPolicy`) name specific "
+                 "principals (account root, roles, service principals) or give every statement with "
+                 "`\"Principal\": \"*\"` a `Condition` that limits the caller, such as "
+                 "`{\"StringEquals\": {\"aws:PrincipalOrgID\": org_id}}` or "
+                 "`{\"StringEquals\": {\"kms:CallerAccount\": account_id}}` (a `kms:ViaService` condition "
+                 "alone is not enough)."),
     check=_check_kms_policy,
 )
 

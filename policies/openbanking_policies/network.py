@@ -19,6 +19,7 @@ FIREWALL = "aws:networkfirewall/firewall:Firewall"
 FIREWALL_POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
 NFW_LOGGING = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
 SUBNET = "aws:ec2/subnet:Subnet"
 EBS_DEFAULT_ENCRYPTION = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 
@@ -342,22 +343,32 @@ default_sg = resource_policy(
 # ------------------------------------------------------------------------------------------------
 
 
+def _check_metadata_options(props: Any, report: ReportViolation, hop_default: float | None) -> None:
+    """IMDSv2 only, hop limit 1; `hop_default` is the hop limit AWS applies when it is absent (None: the AMI's)."""
+    endpoint = get(props, "metadataOptions", "httpEndpoint")
+    if endpoint == "disabled":
+        return  # no instance metadata service at all
+    tokens = get(props, "metadataOptions", "httpTokens")
+    if not is_unknown(tokens) and tokens != "required":
+        shown = PLAIN.show(tokens, "IMDSv1 allowed")
+        report(f"metadataOptions.httpTokens is {shown}; it must be 'required' (IMDSv2 only).", None)
+    hop = get(props, "metadataOptions", "httpPutResponseHopLimit")
+    if is_unknown(hop) or (hop is None and hop_default == 1):
+        return
+    n = number(hop)
+    if not isinstance(n, float) or n < 1 or n > 1:
+        shown = PLAIN.show(hop, "AMI default, 2 on Amazon Linux 2023")
+        report(f"metadataOptions.httpPutResponseHopLimit is {shown}; it must be 1 for hosts.", None)
+
+
 def _check_squid_host(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
     if args.resource_type == LAUNCH_TEMPLATE:
-        endpoint = get(props, "metadataOptions", "httpEndpoint")
-        if endpoint == "disabled":
-            return  # no instance metadata service at all
-        tokens = get(props, "metadataOptions", "httpTokens")
-        if not is_unknown(tokens) and tokens != "required":
-            shown = PLAIN.show(tokens, "IMDSv1 allowed")
-            report(f"metadataOptions.httpTokens is {shown}; it must be 'required' (IMDSv2 only).", None)
-        hop = get(props, "metadataOptions", "httpPutResponseHopLimit")
-        if not is_unknown(hop):
-            n = number(hop)
-            if not isinstance(n, float) or n < 1 or n > 1:
-                shown = PLAIN.show(hop, "AMI default, 2 on Amazon Linux 2023")
-                report(f"metadataOptions.httpPutResponseHopLimit is {shown}; it must be 1 for hosts.", None)
+        _check_metadata_options(props, report, hop_default=None)
+    elif args.resource_type == EC2_INSTANCE:
+        if get(props, "metadataOptions") is None and get(props, "launchTemplate") is not None:
+            return  # the launch template's metadata options apply (judged on the template)
+        _check_metadata_options(props, report, hop_default=1)
     elif args.resource_type == SUBNET:
         v = get(props, "mapPublicIpOnLaunch")
         if not is_unknown(v) and is_true(v):
@@ -370,14 +381,14 @@ def _check_squid_host(args: ResourceValidationArgs, report: ReportViolation) -> 
 
 squid_host = resource_policy(
     name="ob-squid-host",
-    description="Egress proxy hosts must use IMDSv2 with hop limit 1, subnets must not map public IPs and "
-                "EBS encryption by default must be on.",
+    description="EC2 hosts (egress proxies and any instance) and their launch templates must use IMDSv2 with "
+                "hop limit 1, subnets must not map public IPs and EBS encryption by default must be on.",
     severity=Severity.MEDIUM,
     frameworks=[("FSBP", "EC2.8"), ("FSBP", "EC2.15"), ("FSBP", "EC2.7"), ("CIS", "5.7"), ("CIS", "5.1.1"),
-                ("Checkov", "CKV_AWS_79"), ("Checkov", "CKV_AWS_130")],
-    resource_types=[LAUNCH_TEMPLATE, SUBNET, EBS_DEFAULT_ENCRYPTION],
-    remediation="On aws.ec2.LaunchTemplate set metadata_options={'http_endpoint': 'enabled', "
-                "'http_tokens': 'required', 'http_put_response_hop_limit': 1}; leave "
+                ("Checkov", "CKV_AWS_79"), ("Checkov", "CKV_AWS_130"), ("Checkov", "CKV_AWS_341")],
+    resource_types=[LAUNCH_TEMPLATE, EC2_INSTANCE, SUBNET, EBS_DEFAULT_ENCRYPTION],
+    remediation="On aws.ec2.LaunchTemplate and aws.ec2.Instance set metadata_options={'http_endpoint': "
+                "'enabled', 'http_tokens': 'required', 'http_put_response_hop_limit': 1}; leave "
                 "map_public_ip_on_launch unset/False on aws.ec2.Subnet (use a NAT or the proxy for egress); "
                 "declare aws.ebs.EncryptionByDefault(enabled=True) in every account and region.",
     check=_check_squid_host,

@@ -14,8 +14,9 @@ from typing import Any
 from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
 
 from ._base import stack_policy
-from ._links import link_values, linked, of_type, provider_urn
-from ._props import PLAIN, ci_get, contains_unknown, get, is_true, is_unknown, items, parse_json, plain
+from ._links import ids, link_values, linked, of_type, provider_urn, short
+from ._props import PLAIN, ci_get, contains_unknown, get, is_true, is_unknown, items, parse_json
+from ._statements import provider_accounts
 from .network import REQUIRED_NFW_LOG_TYPES, nfw_log_types
 
 STAGE_TAG = "openbanking:stage"
@@ -49,24 +50,13 @@ STATEFUL_TYPES = (
     *BUCKET_TYPES,
     "aws:opensearch/domain:Domain",
     "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:rds/instance:Instance",
+    "aws:msk/cluster:Cluster",
+    "aws:msk/serverlessCluster:ServerlessCluster",
+    "aws:mq/broker:Broker",
 )
 
 KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
-
-
-def _ids(r: PolicyResource, *keys: str) -> set[str] | None:
-    """Known id-like outputs of r: the listed keys, plus the last segment of its ARN; None when unknown."""
-    found = link_values(r, *keys)
-    if found is None:
-        return None
-    arn = get(r.props, "arn")
-    if isinstance(arn, str) and "/" in arn and "id" in keys:
-        found.add(arn.rsplit("/", 1)[-1])
-    return found
-
-
-def _short(r: PolicyResource) -> str:
-    return f"{r.resource_type.rsplit(':', 1)[-1]} {r.name!r}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -171,18 +161,18 @@ def _inline_sse_algorithms(b: PolicyResource) -> list[Any]:
 
 
 def _no_pab(b: PolicyResource, name: str) -> str:
-    return (f"{_short(b)} (bucket {name!r}) has no BucketPublicAccessBlock whose bucket equals "
+    return (f"{short(b)} (bucket {name!r}) has no BucketPublicAccessBlock whose bucket equals "
             f"{name!r}; every bucket needs one with all four flags true.")
 
 
 def _no_sse_kms(b: PolicyResource, name: str) -> str:
-    return (f"{_short(b)} (bucket {name!r}) has no server-side encryption configuration with "
+    return (f"{short(b)} (bucket {name!r}) has no server-side encryption configuration with "
             f"sseAlgorithm 'aws:kms' (inline sseAlgorithm {PLAIN.show(_inline_sse_algorithms(b) or None)}); "
             "SSE-S3 is the AWS default and is not allowed.")
 
 
 def _no_tls_policy(b: PolicyResource, name: str) -> str:
-    return (f"{_short(b)} (bucket {name!r}) has no BucketPolicy with a Deny statement on "
+    return (f"{short(b)} (bucket {name!r}) has no BucketPolicy with a Deny statement on "
             "Condition Bool aws:SecureTransport = 'false'.")
 
 
@@ -232,14 +222,7 @@ _DEFAULT_KEY = "<default provider>"
 
 def provider_account_ids(r: PolicyResource) -> set[str]:
     """allowedAccountIds of r's provider (a list, or a JSON string as providers store them)."""
-    prov = r.provider
-    if prov is None:
-        return set()
-    raw = get(prov.props, "allowedAccountIds")
-    if isinstance(raw, str):
-        parsed = parse_json(raw)
-        raw = parsed if isinstance(parsed, list) else [raw]
-    return {str(a) for a in items(plain(raw)) if isinstance(a, str | int | float) and not is_unknown(a)}
+    return provider_accounts(r.provider)
 
 
 def _check_account_pab(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -288,10 +271,10 @@ s3_account_pab_coverage = stack_policy(
 
 def _vpc_coverage(args: StackValidationArgs, report: ReportViolation, child_type: str, what: str) -> None:
     def message(vpc: PolicyResource, vpc_id: str) -> str:
-        return (f"{_short(vpc)} (id {vpc_id!r}) has no {child_type.rsplit(':', 1)[-1]} whose vpcId equals "
+        return (f"{short(vpc)} (id {vpc_id!r}) has no {child_type.rsplit(':', 1)[-1]} whose vpcId equals "
                 f"{vpc_id!r}; {what}.")
 
-    _check_companions(args, report, [VPC], lambda vpc: _ids(vpc, "id"), _needs_one([child_type], "vpcId", message))
+    _check_companions(args, report, [VPC], lambda vpc: ids(vpc, "id"), _needs_one([child_type], "vpcId", message))
 
 
 def _check_vpc_flowlogs(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -354,7 +337,7 @@ def _check_waf_coverage(args: StackValidationArgs, report: ReportViolation) -> N
         if (isinstance(arn, str) and arn in arns) or (suffix and any(a.endswith(suffix) for a in arns)):
             continue
         if not maybe:
-            report(f"{_short(stage)} (arn {PLAIN.show(arn)}) has no WebAclAssociation whose resourceArn equals its "
+            report(f"{short(stage)} (arn {PLAIN.show(arn)}) has no WebAclAssociation whose resourceArn equals its "
                    "arn; API stages must be protected by WAF.", stage.urn)
 
     _check_companions(args, report, [LOAD_BALANCER], lambda lb: link_values(lb, "arn", "id"),
@@ -369,7 +352,7 @@ def _public_alb(lb: PolicyResource) -> bool:
 
 
 def _no_web_acl(lb: PolicyResource, arn: str) -> str:
-    return (f"{_short(lb)} (internet-facing application load balancer, internal "
+    return (f"{short(lb)} (internet-facing application load balancer, internal "
             f"{PLAIN.show(get(lb.props, 'internal'))}) has no WebAclAssociation whose resourceArn equals {arn!r}.")
 
 
@@ -394,7 +377,7 @@ waf_coverage = stack_policy(
 
 
 def _no_waf_logging(acl: PolicyResource, arn: str) -> str:
-    return (f"{_short(acl)} (arn {arn!r}) has no WebAclLoggingConfiguration whose resourceArn equals "
+    return (f"{short(acl)} (arn {arn!r}) has no WebAclLoggingConfiguration whose resourceArn equals "
             "its arn; web ACL requests must be logged.")
 
 
@@ -434,7 +417,7 @@ def _nfw_logging_gap(fw: PolicyResource, _arn: str, configs: list[PolicyResource
         return None
     detail = (f"its LoggingConfiguration logs only {PLAIN.show(sorted(map(str, types)))}" if configs
               else "no LoggingConfiguration has firewallArn equal to its arn")
-    return f"{_short(fw)}: {detail}; ALERT and FLOW logs are required (missing {', '.join(missing)})."
+    return f"{short(fw)}: {detail}; ALERT and FLOW logs are required (missing {', '.join(missing)})."
 
 
 def _check_nfw_logging_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -470,10 +453,10 @@ def _check_explicit_provider(args: StackValidationArgs, report: ReportViolation)
             continue
         urn = provider_urn(r)
         if urn is None:
-            report(f"{_short(r)} has no provider; pass opts=pulumi.ResourceOptions(provider=...) with an "
+            report(f"{short(r)} has no provider; pass opts=pulumi.ResourceOptions(provider=...) with an "
                    "explicit aws.Provider.", r.urn)
         elif _is_default_provider(urn):
-            report(f"{_short(r)} uses the default provider {urn!r}; every AWS resource must use an explicit "
+            report(f"{short(r)} uses the default provider {urn!r}; every AWS resource must use an explicit "
                    "aws.Provider pinned to its account.", r.urn)
 
 
@@ -501,21 +484,21 @@ def _check_protect(args: StackValidationArgs, report: ReportViolation) -> None:
         return  # only production stacks must protect stateful resources
     for r in of_type(args.resources, *STATEFUL_TYPES):
         if not (r.opts is not None and r.opts.protect is True):
-            report(f"{_short(r)} has opts.protect {PLAIN.show(r.opts.protect if r.opts else None)}; stateful "
+            report(f"{short(r)} has opts.protect {PLAIN.show(r.opts.protect if r.opts else None)}; stateful "
                    "resources in prod must be protected.", r.urn)
 
 
 protect_stateful = stack_policy(
     name="ob-protect-stateful",
-    description="In prod stacks, stateful resources (tables, clusters, keys, buckets, domains, caches) "
-                "must be protected against deletion by Pulumi.",
+    description="In prod stacks, stateful resources (tables, clusters, instances, keys, buckets, domains, "
+                "caches, Kafka clusters, brokers) must be protected against deletion by Pulumi.",
     severity=Severity.HIGH,
     frameworks=[("FSI Lens", "Resilience: protect stateful data stores"),
                 ("Pulumi", "CrossGuard 2.0 protect")],
     resource_types=list(STATEFUL_TYPES),
     remediation="Pass opts=pulumi.ResourceOptions(protect=True) (e.g. protect=stage == 'prod') to every "
-                "DynamoDB table, RDS cluster, KMS key, S3 bucket, OpenSearch domain and ElastiCache "
-                "replication group.",
+                "DynamoDB table, RDS cluster and instance, KMS key, S3 bucket, OpenSearch domain, ElastiCache "
+                "replication group, MSK cluster (provisioned or serverless) and Amazon MQ broker.",
     check=_check_protect,
 )
 
@@ -531,11 +514,11 @@ def _is_public_zone(zone: PolicyResource) -> bool:
 
 
 def _no_query_log(zone: PolicyResource, zone_id: str) -> str:
-    return f"public {_short(zone)} (zoneId {zone_id!r}) has no QueryLog whose zoneId equals it."
+    return f"public {short(zone)} (zoneId {zone_id!r}) has no QueryLog whose zoneId equals it."
 
 
 def _no_dnssec(zone: PolicyResource, zone_id: str) -> str:
-    return (f"public {_short(zone)} (zoneId {zone_id!r}) has no HostedZoneDnsSec whose hostedZoneId "
+    return (f"public {short(zone)} (zoneId {zone_id!r}) has no HostedZoneDnsSec whose hostedZoneId "
             "equals it.")
 
 
@@ -582,7 +565,7 @@ def _check_securityhub(args: StackValidationArgs, report: ReportViolation) -> No
         missing = [std for std in REQUIRED_STANDARDS
                    if not any(isinstance(a, str) and std in a.lower() for a in arns)]
         if missing:
-            report(f"{_short(account)} has standards subscriptions with standardsArn {PLAIN.show(arns)}; "
+            report(f"{short(account)} has standards subscriptions with standardsArn {PLAIN.show(arns)}; "
                    f"missing {', '.join(missing)}.", account.urn)
 
 

@@ -14,6 +14,7 @@ GOOD_CONTAINER = {
     "name": "api",
     "image": "1.dkr.ecr.eu-west-2.amazonaws.com/api@sha256:abc",
     "essential": True,
+    "user": "1000:1000",
     "readonlyRootFilesystem": True,
     "privileged": False,
     "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/api"}},
@@ -48,7 +49,34 @@ def test_ecs_task_insecure_fails() -> None:
     assert "readonlyRootFilesystem is absent" in joined
     assert "logConfiguration is absent" in joined
     assert "'AWS_SECRET_ACCESS_KEY'" in joined and "LOG_LEVEL" not in joined
-    assert len(msgs) == 5
+    assert "containerDefinitions[0] (api).user is absent" in joined
+    assert len(msgs) == 6
+
+
+@pytest.mark.parametrize(("user", "root"), [
+    ("1000", False), ("1000:1000", False), ("app", False), ("app:app", False), (1000, False),
+    ("0", True), ("0:0", True), ("root", True), ("root:app", True), ("", True), (None, True),
+])
+def test_ecs_task_container_user(user: object, root: bool) -> None:
+    container = {**GOOD_CONTAINER, "user": user}
+    msgs = run_resource_policy(compute.ecs_task, compute.TASK_DEFINITION,
+                               {"containerDefinitions": json.dumps([container])})
+    assert (len(msgs) == 1 and "non-root user" in msgs[0]) if root else msgs == []
+
+
+def test_ecs_task_windows_containers_have_no_linux_user() -> None:
+    container = {k: v for k, v in GOOD_CONTAINER.items() if k != "user"}
+    props = {"runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"},
+             "containerDefinitions": json.dumps([container])}
+    assert run_resource_policy(compute.ecs_task, compute.TASK_DEFINITION, props) == []
+
+
+def test_ecs_task_host_network_fails() -> None:
+    props = {"networkMode": "host", "containerDefinitions": json.dumps([GOOD_CONTAINER])}
+    msgs = run_resource_policy(compute.ecs_task, compute.TASK_DEFINITION, props)
+    assert msgs == ["networkMode is 'host'; tasks must not share the host's network namespace (use 'awsvpc')."]
+    props["networkMode"] = "awsvpc"
+    assert run_resource_policy(compute.ecs_task, compute.TASK_DEFINITION, props) == []
 
 
 def test_ecs_task_unknown_definitions_pass() -> None:
@@ -67,6 +95,15 @@ def test_ecs_service_private_passes() -> None:
     }
     assert run_resource_policy(compute.ecs_service, compute.ECS_SERVICE, props) == []
     assert run_resource_policy(compute.ecs_service, compute.ECS_SERVICE, {"launchType": "FARGATE"}) == []
+
+
+def test_ecs_service_exec_fails() -> None:
+    props = {"launchType": "FARGATE", "enableExecuteCommand": True,
+             "networkConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": False}}
+    msgs = run_resource_policy(compute.ecs_service, compute.ECS_SERVICE, props)
+    assert len(msgs) == 1 and msgs[0].startswith("enableExecuteCommand is true; it must be false or unset")
+    props["enableExecuteCommand"] = False
+    assert run_resource_policy(compute.ecs_service, compute.ECS_SERVICE, props) == []
 
 
 def test_ecs_service_public_old_platform_fails() -> None:
@@ -249,3 +286,40 @@ def test_ecs_cluster_insights() -> None:
         compute.ecs_cluster, t, {"settings": [{"name": "containerInsights", "value": "disabled"}]}
     )
     assert len(msgs) == 1 and "'disabled'" in msgs[0]
+
+
+# ob-ebs-encryption --------------------------------------------------------------------------------
+
+KEY = "arn:aws:kms:eu-west-2:1:key/k"
+
+
+@pytest.mark.parametrize(("typ", "props"), [
+    (compute.EBS_VOLUME, {"availabilityZone": "eu-west-2a", "size": 20.0, "encrypted": True, "kmsKeyId": KEY}),
+    (compute.EBS_VOLUME, {"availabilityZone": "eu-west-2a", "snapshotId": "snap-1"}),
+    (compute.EC2_INSTANCE, {"ami": "ami-1", "rootBlockDevice": {"encrypted": True},
+                            "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True, "kmsKeyId": KEY}]}),
+    (compute.EC2_INSTANCE, {"launchTemplate": {"id": "lt-1"}}),
+    (compute.LAUNCH_TEMPLATE, {"blockDeviceMappings": [{"deviceName": "/dev/xvda",
+                                                        "ebs": {"encrypted": "true", "kmsKeyId": KEY}},
+                                                       {"deviceName": "/dev/sdb", "virtualName": "ephemeral0"}]}),
+    (compute.LAUNCH_TEMPLATE, {"imageId": "ami-1"}),
+    (compute.EBS_VOLUME, {"encrypted": UNKNOWN_STRING_VALUE}),
+])
+def test_ebs_encrypted_passes(typ: str, props: dict) -> None:
+    assert run_resource_policy(compute.ebs_encryption, typ, props) == []
+
+
+@pytest.mark.parametrize(("typ", "props", "fragment"), [
+    (compute.EBS_VOLUME, {"availabilityZone": "eu-west-2a", "size": 20.0}, "encrypted is absent"),
+    (compute.EBS_VOLUME, {"encrypted": True, "kmsKeyId": "alias/aws/ebs"}, "AWS-managed key"),
+    (compute.EC2_INSTANCE, {"ami": "ami-1"}, "rootBlockDevice is absent"),
+    (compute.EC2_INSTANCE, {"ami": "ami-1", "rootBlockDevice": {"encrypted": False}},
+     "rootBlockDevice.encrypted is false"),
+    (compute.EC2_INSTANCE, {"ami": "ami-1", "rootBlockDevice": {"encrypted": True},
+                            "ebsBlockDevices": [{"deviceName": "/dev/sdf"}]}, "ebsBlockDevices[0].encrypted is absent"),
+    (compute.LAUNCH_TEMPLATE, {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false"}}]},
+     "blockDeviceMappings[0].ebs.encrypted is 'false'"),
+])
+def test_ebs_unencrypted_fails(typ: str, props: dict, fragment: str) -> None:
+    msgs = run_resource_policy(compute.ebs_encryption, typ, props)
+    assert len(msgs) == 1 and fragment in msgs[0], msgs

@@ -177,3 +177,69 @@ def test_opensearch_details():
     props = dict(OS_OK, logPublishingOptions=[{"logType": "AUDIT_LOGS", "enabled": False,
                                                "cloudwatchLogGroupArn": "arn"}])
     assert run_resource_policy(data.os_vpc_fgac, data.OPENSEARCH, props)
+
+
+# RDS instances ------------------------------------------------------------------------------------
+
+INSTANCE_OK = {"engine": "postgres", "storageEncrypted": True, "kmsKeyId": KEY, "deletionProtection": True,
+               "backupRetentionPeriod": 14.0, "publiclyAccessible": False}
+
+
+@pytest.mark.parametrize("policy", [data.rds_backup, data.rds_deletion_protection, data.rds_encrypted_cmk,
+                                    data.rds_no_public], ids=lambda p: p.name)
+def test_rds_instance_good_passes(policy):
+    assert run_resource_policy(policy, data.RDS_INSTANCE, INSTANCE_OK) == []
+
+
+def test_rds_instance_without_backups_fails():
+    msgs = run_resource_policy(data.rds_backup, data.RDS_INSTANCE, dict(INSTANCE_OK, backupRetentionPeriod=0.0))
+    assert msgs == ["`backupRetentionPeriod` is 0; it must be at least 7 days"]
+    unset = {k: v for k, v in INSTANCE_OK.items() if k != "backupRetentionPeriod"}
+    msgs = run_resource_policy(data.rds_backup, data.RDS_INSTANCE, unset)
+    assert len(msgs) == 1 and "no automated backups" in msgs[0]
+
+
+def test_rds_read_replica_needs_no_backups_of_its_own():
+    replica = {"engine": "postgres", "replicateSourceDb": "arn:aws:rds:eu-west-2:1:db:primary"}
+    assert run_resource_policy(data.rds_backup, data.RDS_INSTANCE, replica) == []
+
+
+def test_rds_instance_without_deletion_protection_fails():
+    msgs = run_resource_policy(data.rds_deletion_protection, data.RDS_INSTANCE, {"engine": "postgres"})
+    assert msgs == ["`deletionProtection` is not set (AWS default: false); it must be true"]
+
+
+# ob-cache-rbac ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typ", "props"), [
+    (data.CACHE_USER, {"userId": "ais-app", "userName": "ais-app", "engine": "valkey",
+                       "accessString": "on ~ob:* +@all -@dangerous", "authenticationMode": {"type": "iam"}}),
+    (data.CACHE_USER, {"userId": "ais-default", "userName": "default", "engine": "valkey",
+                       "accessString": "off ~* -@all", "authenticationMode": {"type": "no-password-required"}}),
+    (data.CACHE_USER, {"userId": "ops", "userName": "ops", "engine": "redis", "accessString": "on ~* +@read",
+                       "authenticationMode": {"type": "password", "passwords": ["x" * 20]}}),
+    (data.CACHE_USER_GROUP, {"userGroupId": "ais", "engine": "valkey", "userIds": ["ais-default", "ais-app"]}),
+    (data.CACHE_USER_GROUP_ASSOCIATION, {"userGroupId": "ais", "userId": "ais-app"}),
+    (data.CACHE_USER, {"userName": UNKNOWN_STRING_VALUE, "accessString": "on ~* +@all"}),
+])
+def test_cache_rbac_passes(typ, props):
+    assert run_resource_policy(data.cache_rbac, typ, props) == []
+
+
+@pytest.mark.parametrize(("typ", "props", "fragment"), [
+    (data.CACHE_USER, {"userId": "ais-default", "userName": "default", "accessString": "on ~* +@all",
+                       "authenticationMode": {"type": "password", "passwords": ["x" * 20]}},
+     'the default user must be switched off'),
+    (data.CACHE_USER, {"userId": "app", "userName": "app", "accessString": "on ~* +@all",
+                       "authenticationMode": {"type": "no-password-required"}}, "needs no password"),
+    (data.CACHE_USER, {"userId": "app", "userName": "app", "accessString": "on ~* +@all",
+                       "noPasswordRequired": True}, "needs no password"),
+    (data.CACHE_USER, {"userId": "app", "userName": "app", "accessString": "on nopass ~* +@all"},
+     "needs no password"),
+    (data.CACHE_USER_GROUP, {"userGroupId": "ais", "userIds": ["default", "ais-app"]}, '`userIds` includes "default"'),
+    (data.CACHE_USER_GROUP_ASSOCIATION, {"userGroupId": "ais", "userId": "default"}, '`userId` includes "default"'),
+])
+def test_cache_rbac_fails(typ, props, fragment):
+    msgs = run_resource_policy(data.cache_rbac, typ, props)
+    assert len(msgs) == 1 and fragment in msgs[0], msgs

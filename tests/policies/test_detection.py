@@ -76,3 +76,22 @@ def test_config_recorder():
 def test_config_recorder_status():
     assert run_resource_policy(det.config_recorder, det.RECORDER_STATUS, {"isEnabled": True}) == []
     assert run_resource_policy(det.config_recorder, det.RECORDER_STATUS, {"isEnabled": False})
+
+
+# ob-alarm-actions --------------------------------------------------------------------------------
+
+TOPIC = "arn:aws:sns:eu-west-2:1:alarms"
+
+
+@pytest.mark.parametrize("typ", [det.METRIC_ALARM, det.COMPOSITE_ALARM])
+def test_alarm_with_actions_passes(typ):
+    assert run_resource_policy(det.alarm_actions, typ, {"alarmActions": [TOPIC]}) == []
+    assert run_resource_policy(det.alarm_actions, typ, {"alarmActions": [TOPIC], "actionsEnabled": True}) == []
+
+
+@pytest.mark.parametrize("typ", [det.METRIC_ALARM, det.COMPOSITE_ALARM])
+def test_alarm_without_actions_fails(typ):
+    msgs = run_resource_policy(det.alarm_actions, typ, {"metricName": "Errors"})
+    assert msgs == ["`alarmActions` is not set; an alarm with no action (SNS topic, scaling policy) warns no one"]
+    msgs = run_resource_policy(det.alarm_actions, typ, {"alarmActions": [TOPIC], "actionsEnabled": False})
+    assert msgs == ["`actionsEnabled` is false; it must be true; a muted alarm warns no one"]

@@ -32,6 +32,15 @@ def test_asymmetric_keys_need_no_rotation(spec_key):
     assert run_resource_policy(ks.kms_rotation, ks.KMS_KEY, {spec_key: "RSA_2048"}) == []
 
 
+@pytest.mark.parametrize("spec", ["RSA_2048", "RSA_3072", "ECC_NIST_P256", "HMAC_256"])
+def test_signing_keys_keep_the_deletion_window_but_cannot_rotate(spec):
+    """KMS rejects automatic rotation for asymmetric (and HMAC) keys: the PS256 response-signing key passes."""
+    signing = {"keySpec": spec, "keyUsage": "SIGN_VERIFY", "deletionWindowInDays": 30.0}
+    assert run_resource_policy(ks.kms_rotation, ks.KMS_KEY, signing) == []
+    short_window = run_resource_policy(ks.kms_rotation, ks.KMS_KEY, dict(signing, deletionWindowInDays=7.0))
+    assert len(short_window) == 1 and "`deletionWindowInDays` is 7" in short_window[0]
+
+
 def test_rotation_period_and_deletion_window():
     props = {"enableKeyRotation": True, "rotationPeriodInDays": 730.0, "deletionWindowInDays": 7.0}
     msgs = run_resource_policy(ks.kms_rotation, ks.KMS_KEY, props)
@@ -59,6 +68,32 @@ def test_key_policy_open_to_everyone_fails(principal):
     stmt = {"Sid": "Open", "Effect": "Allow", "Principal": principal, "Action": "kms:*", "Resource": "*"}
     msgs = run_resource_policy(ks.kms_policy, ks.KMS_KEY, _key_policy(ROOT, stmt))
     assert len(msgs) == 1 and "statement \"Open\"" in msgs[0]
+
+
+@pytest.mark.parametrize("condition", [
+    {"StringEquals": {"kms:ViaService": "s3.eu-west-2.amazonaws.com"}},
+    {"Bool": {"aws:SecureTransport": "true"}},
+    {"StringNotEquals": {"aws:PrincipalOrgID": "o-123"}},
+    {"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}},
+])
+def test_key_policy_condition_that_does_not_limit_the_caller_fails(condition):
+    stmt = {"Sid": "Via", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+            "Condition": condition}
+    msgs = run_resource_policy(ks.kms_policy, ks.KMS_KEY, _key_policy(ROOT, stmt))
+    assert len(msgs) == 1 and "does not limit callers" in msgs[0], msgs
+
+
+def test_key_policy_caller_account_with_via_service_passes():
+    stmt = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": "sqs.eu-west-2.amazonaws.com",
+                                                             "kms:CallerAccount": "111111111111"}}}
+    assert run_resource_policy(ks.kms_policy, ks.KMS_KEY_POLICY, _key_policy(ROOT, stmt)) == []
+
+
+def test_key_policy_not_principal_fails():
+    stmt = {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:role/x"}, "Action": "kms:*", "Resource": "*"}
+    msgs = run_resource_policy(ks.kms_policy, ks.KMS_KEY, _key_policy(ROOT, stmt))
+    assert len(msgs) == 1 and "NotPrincipal" in msgs[0] and "statement #2" in msgs[0]
 
 
 def test_key_policy_absent_or_unknown_passes_and_garbage_fails():

@@ -295,3 +295,18 @@ def test_ebs_encryption_by_default() -> None:
     assert run_resource_policy(network.squid_host, t, {}) == []
     assert run_resource_policy(network.squid_host, t, {"enabled": True}) == []
     assert len(run_resource_policy(network.squid_host, t, {"enabled": False})) == 1
+
+
+def test_instance_imdsv2_passes() -> None:
+    required = {"ami": "ami-1", "metadataOptions": {"httpTokens": "required"}}  # hop limit defaults to 1
+    assert run_resource_policy(network.squid_host, network.EC2_INSTANCE, required) == []
+    from_template = {"launchTemplate": {"id": "lt-1", "version": "$Latest"}}  # judged on the template
+    assert run_resource_policy(network.squid_host, network.EC2_INSTANCE, from_template) == []
+
+
+def test_instance_imdsv1_fails() -> None:
+    msgs = run_resource_policy(network.squid_host, network.EC2_INSTANCE, {"ami": "ami-1"})
+    assert msgs == ["metadataOptions.httpTokens is absent (IMDSv1 allowed); it must be 'required' (IMDSv2 only)."]
+    optional = {"ami": "ami-1", "metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 3.0}}
+    msgs = run_resource_policy(network.squid_host, network.EC2_INSTANCE, optional)
+    assert len(msgs) == 2 and "httpTokens is 'optional'" in msgs[0] and "HopLimit is 3" in msgs[1]

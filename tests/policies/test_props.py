@@ -122,3 +122,8 @@ def test_ecr_unknown_encryption_configuration_is_not_a_violation() -> None:
         "encryptionConfigurations": [UNKNOWN_OBJECT_VALUE],
     }
     assert run_resource_policy(compute.ecr, compute.ECR_REPOSITORY, props) == []
+
+
+def test_style_paths_show_list_indexes() -> None:
+    assert TICKED.path("inlinePolicies", 1, "policy") == "`inlinePolicies[1].policy`"
+    assert PLAIN.path("rules", 0) == "rules[0]"

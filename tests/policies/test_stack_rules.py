@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from openbanking_policies import METADATA, stack_rules
 from pulumi_policy import PolicyProviderResource, PolicyResource
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
@@ -394,6 +395,15 @@ def test_protect_stateful_in_prod() -> None:
     vpc = policy_resource("aws:ec2/vpc:Vpc", {}, name="v")
     found = run_stack_policy(stack_rules.protect_stateful, [table, protected, vpc], stack_tags=PROD)
     assert len(found) == 1 and found[0][1] == table.urn and "opts.protect false" in found[0][0]
+
+
+@pytest.mark.parametrize("typ", ["aws:rds/instance:Instance", "aws:msk/cluster:Cluster",
+                                 "aws:msk/serverlessCluster:ServerlessCluster", "aws:mq/broker:Broker"])
+def test_protect_stateful_covers_the_workload_data_stores(typ: str) -> None:
+    unprotected = policy_resource(typ, {}, name="feed")
+    protected = policy_resource(typ, {}, name="feed-protected", protect=True)
+    found = run_stack_policy(stack_rules.protect_stateful, [unprotected, protected], stack_tags=PROD)
+    assert [urn for _, urn in found] == [unprotected.urn]
 
 
 def test_protect_stateful_not_in_nonprod() -> None:
