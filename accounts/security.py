@@ -48,7 +48,7 @@ class SecurityAccount(Account):
         )
         self.alerts = FindingsAlerts(
             f"{name}-findings",
-            FindingsAlertsArgs(name_prefix=ctx.name_prefix, account_id=ctx.account_id,
+            FindingsAlertsArgs(name_prefix=ctx.name_prefix,
                                kms_key_arn=self.baseline.account_key.arn),
             opts=self.child,
         )

@@ -3,7 +3,7 @@
 GuardDuty findings of severity 7 and above (HIGH and CRITICAL) match one EventBridge rule; Security
 Hub findings labelled HIGH or CRITICAL from every other product (Macie, Inspector, Config, Access
 Analyzer, ...) match another, so a GuardDuty finding is not announced twice. The topic policy admits
-only these rules.
+only these rules; a finding EventBridge cannot deliver after its retries is kept on a dead-letter queue.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from .queues import allow_service_to_send, dead_letter_queue
 
 GUARDDUTY_HIGH_SEVERITY = 7
 
@@ -42,9 +44,6 @@ class FindingsAlertsArgs:
 
     #: Prefix of the topic (`<prefix>-security-findings`) and of the two EventBridge rules' names.
     name_prefix: str
-    #: The security account's id. Nothing reads it today: the topic policy is scoped by the rules'
-    #: ARNs instead.
-    account_id: str
     #: Encrypts the topic; its key policy must admit events.amazonaws.com.
     kms_key_arn: pulumi.Input[str]
 
@@ -60,6 +59,8 @@ class FindingsAlerts(pulumi.ComponentResource):
         self.topic = aws.sns.Topic(
             f"{name}-topic", name=f"{args.name_prefix}-security-findings", kms_master_key_id=args.kms_key_arn,
             opts=child)
+        undelivered = dead_letter_queue(f"{name}-undelivered", f"{args.name_prefix}-security-findings-undelivered",
+                                        args.kms_key_arn, self)
         rules: list[aws.cloudwatch.EventRule] = []
         for source, pattern in EVENT_PATTERNS.items():
             rule = aws.cloudwatch.EventRule(
@@ -71,8 +72,13 @@ class FindingsAlerts(pulumi.ComponentResource):
             )
             aws.cloudwatch.EventTarget(
                 f"{name}-{source}", rule=rule.name, arn=self.topic.arn, target_id="security-findings-topic",
+                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_retry_attempts=185,
+                                                                       maximum_event_age_in_seconds=86400),
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=undelivered.arn),
                 opts=pulumi.ResourceOptions(parent=rule))
             rules.append(rule)
+        allow_service_to_send(f"{name}-undelivered-policy", undelivered, "events.amazonaws.com", [r.arn for r in rules],
+                              undelivered)
         aws.sns.TopicPolicy(
             f"{name}-topic-policy",
             arn=self.topic.arn,
