@@ -17,7 +17,8 @@ from redis.retry import Retry
 from sqlalchemy import Engine
 
 from openbanking.common.app import create_app
-from openbanking.common.context import Caller, gateway_caller
+from openbanking.common.callers import resolve_caller
+from openbanking.common.context import Caller
 from openbanking.common.dynamo import table_name
 from openbanking.common.dynamo_items import dynamodb_client
 from openbanking.common.settings import ServiceSettings
@@ -25,7 +26,7 @@ from openbanking.ledger.cache import LedgerCache, cache_prefix
 from openbanking.ledger.db import engine_from_settings, session_factory
 
 from . import accounts, consents
-from .access import BASE_PATH, AisDeps, EventPublisher
+from .deps import BASE_PATH, AisDeps, EventPublisher
 from .store import ConsentStore
 
 
@@ -47,8 +48,6 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
         now=clock,
         publisher=publisher,
     )
-    app = create_app("Open Banking account information (v3.1.11)",
-                     [(BASE_PATH, consents.router), (BASE_PATH, accounts.router), ("", consents.internal_router)],
-                     caller_resolver=caller_resolver or gateway_caller)
-    app.state.ais = deps
-    return app
+    return create_app("Open Banking account information (v3.1.11)",
+                      [(BASE_PATH, consents.router), (BASE_PATH, accounts.router), ("", consents.internal_router)],
+                      deps=deps, caller_resolver=resolve_caller(settings, caller_resolver))

@@ -15,7 +15,8 @@ from openbanking.common.errors import ErrorCode, OBIEError, bad_request, unknown
 from openbanking.events.models import EventType, ResourceUpdate
 from openbanking.ledger import queries
 
-from .access import AUTHORISATION_SCOPE, AccountsCaller, Deps
+from .access import AUTHORISATION_SCOPE, AccountsCaller
+from .deps import Deps
 from .permissions import validate_permissions
 from .schemas import ConsentAuthorisation, OBReadConsent1, OBReadConsentResponse1
 from .store import AccessConsent, ConsentConflict, iso
