@@ -6,14 +6,13 @@ The event's claims are fixed when it is published (`event_claims`); `iat` is set
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from joserfc import jwt
-from joserfc.jwk import RSAKey
-
+from ..common.keys import SigningKey, sign_compact
 from .models import ResourceUpdate
 
 SET_TYPE = "secevent+jwt"
@@ -36,7 +35,9 @@ def event_claims(*, issuer: str, audience: str, event_type: str, subject: Resour
 
 
 class SetSigner:
-    def __init__(self, key: RSAKey, kid: str, clock: Callable[[], float] = time.time) -> None:
+    """Signs SETs with the ASPSP's private key (in memory or in KMS)."""
+
+    def __init__(self, key: SigningKey, kid: str, clock: Callable[[], float] = time.time) -> None:
         if not key.is_private:
             raise ValueError("the SET signing key must be a private RSA key")
         self.key = key
@@ -45,4 +46,5 @@ class SetSigner:
 
     def sign(self, claims: dict[str, Any]) -> str:
         header = {"alg": ALGORITHM, "typ": SET_TYPE, "kid": self.kid}
-        return jwt.encode(header, {**claims, "iat": int(self.clock())}, self.key, algorithms=[ALGORITHM])
+        payload = json.dumps({**claims, "iat": int(self.clock())}, separators=(",", ":")).encode()
+        return sign_compact(self.key, header, payload)
