@@ -12,13 +12,14 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbanking.common.links import AIS_BASE_PATH
 from openbanking.common.settings import ServiceSettings
 from openbanking.events.models import ResourceUpdate
 from openbanking.ledger.cache import LedgerCache
 
 from .store import ConsentStore
 
-BASE_PATH = "/open-banking/v3.1/aisp"
+BASE_PATH = AIS_BASE_PATH
 
 
 class EventPublisher(Protocol):

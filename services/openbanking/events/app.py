@@ -21,13 +21,14 @@ from ..common.jws import (
     key_resolver_from_settings,
     load_signer,
 )
+from ..common.links import EVENTS_BASE_PATH
 from ..common.settings import ServiceSettings
 from . import polling, subscriptions
 from .deps import EventsDeps
 from .store import EventStore, SubscriptionStore
 from .tokens import SetSigner
 
-BASE_PATH = "/open-banking/v3.1"
+BASE_PATH = EVENTS_BASE_PATH
 
 
 def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request], Caller] | None = None,

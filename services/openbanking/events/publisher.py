@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 
 from ..common.dynamo import table_name
-from ..common.settings import ServiceSettings
+from ..common.settings import EventPublishing, ServiceSettings
 from .models import SUPPORTED_EVENT_TYPES, ResourceUpdate
 from .store import EventStore, SubscriptionStore, uuid7
 from .tokens import event_claims
@@ -53,8 +53,11 @@ class EventPublisher:
         return claims["jti"]
 
 
-def publisher_from_settings(settings: ServiceSettings, dynamodb: Any) -> EventPublisher:
-    """The publisher a service runs with: events stored in DynamoDB, pushed through SQS when a queue is set."""
+def publisher_from_settings(settings: ServiceSettings, dynamodb: Any) -> EventPublisher | None:
+    """The publisher a service runs with: None with `outbox` publishing (the stored change is the event; see
+    `openbanking.outbox`); with `direct`, events stored in DynamoDB and pushed through SQS when a queue is set."""
+    if settings.event_publishing is EventPublishing.OUTBOX:
+        return None
     sqs = None
     if settings.event_queue_url:
         sqs = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint_url)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from ..common.bodies import parse_json, raw_body, validate_model
 from ..common.errors import ErrorCode, OBIEError, bad_request, unknown_resource
+from ..common.links import EVENTS_BASE_PATH
 from .deps import Deps, EventCaller, EventsDeps
 from .models import (
     SUPPORTED_EVENT_TYPES,
@@ -23,7 +24,7 @@ from .models import (
 from .store import Subscription, SubscriptionExists, new_subscription_id
 
 router = APIRouter()
-BASE_PATH = "/open-banking/v3.1"
+BASE_PATH = EVENTS_BASE_PATH
 
 
 def _is_loopback(host: str) -> bool:

@@ -35,7 +35,8 @@ def authorise_consent(ConsentId: str, request: Request, deps: Deps,
     if consent is None:
         raise unknown_resource("domestic-payment consent", "ConsentId")
     try:
-        decided = deps.store.decide_consent(consent, ConsentStatus(decision.Status), decision.PsuId, decision.AccountId)
+        decided = deps.store.decide_consent(consent, ConsentStatus(decision.Status), decision.PsuId, decision.AccountId,
+                                            interaction_id_of(request))
     except (InvalidTransition, ConsentStateConflict):
         current = deps.store.get_consent(ConsentId)
         raise bad_request(ErrorCode.RESOURCE_INVALID_CONSENT_STATUS,
@@ -56,7 +57,7 @@ def update_payment_status(DomesticPaymentId: str, request: Request, deps: Deps,
     if payment is None:
         raise unknown_resource("domestic payment", "DomesticPaymentId")
     try:
-        changed = deps.store.change_payment_status(payment, update.Status)
+        changed = deps.store.change_payment_status(payment, update.Status, interaction_id_of(request))
     except (InvalidTransition, PaymentStatusConflict):
         current = deps.store.get_payment(DomesticPaymentId)
         shown = current.status.value if current else "gone"
