@@ -143,3 +143,16 @@ class ServiceSettings(BaseSettings):
                                   "service runs in another account")
     event_queue_url: Annotated[str | None, Deployed("uses_event_queue")] = Field(
         default=None, description="the SQS queue of the event-delivery Lambda")
+
+
+def settings_errors(exc: Exception, prefix: str = "OB_") -> str:
+    """A settings validation error as `<VARIABLE>: <value> <rule>` lines (what an operator can act on)."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    lines = []
+    for error in exc.errors(include_url=False):
+        name = f"{prefix}{'_'.join(str(p) for p in error.get('loc', ()))}".upper()
+        lines.append(f"{name}: {error.get('input')!r} {error.get('msg', 'is invalid')}")
+    return "; ".join(lines)

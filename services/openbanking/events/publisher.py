@@ -17,9 +17,9 @@ import boto3
 
 from ..common.dynamo import table_name
 from ..common.settings import EventPublishing, ServiceSettings
+from .claims import event_claims
 from .models import SUPPORTED_EVENT_TYPES, ResourceUpdate
 from .store import EventStore, SubscriptionStore, uuid7
-from .tokens import event_claims
 
 log = logging.getLogger(__name__)
 

@@ -58,7 +58,7 @@ def test_amazon_mq_parameters_carry_the_injected_user_and_verify_the_broker() ->
     context = parameters.ssl_options.context
     assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
     assert parameters.ssl_options.server_hostname == "b-1234.mq.eu-west-2.amazonaws.com"
-    with pytest.raises(ValueError, match="^OB_AMQP_USERNAME and OB_AMQP_PASSWORD: set both or neither"):
+    with pytest.raises(ValueError, match=r"^OB_AMQP_USERNAME and OB_AMQP_PASSWORD: set both or neither"):
         connection_parameters(IngestionSettings(amqp_username="ob-ingestion"))
 
 

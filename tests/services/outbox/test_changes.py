@@ -57,7 +57,7 @@ def test_other_changes_raise_nothing(table: str, old: dict[str, Any], new: dict[
 
 
 def test_the_id_is_a_deterministic_time_ordered_uuid() -> None:
-    assert ID == outbox_id("arn:aws:dynamodb:eu-west-2:1:table/t/stream/s", "100", "e-1", 1_750_000_000)
+    assert outbox_id("arn:aws:dynamodb:eu-west-2:1:table/t/stream/s", "100", "e-1", 1_750_000_000) == ID
     later = outbox_id("arn:aws:dynamodb:eu-west-2:1:table/t/stream/s", "101", "e-2", 1_750_000_001)
     assert later != ID and later > ID and ID[14] == "7"
 
