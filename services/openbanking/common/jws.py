@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 from joserfc import jws
@@ -239,10 +239,13 @@ class DetachedJwsVerifier:
             raise _signature_error(ErrorCode.SIGNATURE_INVALID_CLAIM, f"'{TAN_CLAIM}' must be '{self.trust_anchor}'")
 
 
-class DetachedJwsSigner:
+K = TypeVar("K", bound=SigningKey)
+
+
+class DetachedJwsSigner(Generic[K]):
     """Signs payloads with the ASPSP's private key (in memory or in KMS) as OBIE detached JWS (PS256)."""
 
-    def __init__(self, key: SigningKey, kid: str, issuer: str, *, trust_anchor: str = OB_TRUST_ANCHOR,
+    def __init__(self, key: K, kid: str, issuer: str, *, trust_anchor: str = OB_TRUST_ANCHOR,
                  clock: Callable[[], float] = time.time) -> None:
         if not key.is_private:
             raise ValueError("the signing key must be a private RSA key")
@@ -265,7 +268,7 @@ class DetachedJwsSigner:
         return {"keys": [public_jwk(self.key, self.kid)]}
 
 
-def load_signer(settings: ServiceSettings) -> DetachedJwsSigner:
+def load_signer(settings: ServiceSettings) -> DetachedJwsSigner[SigningKey]:
     """The ASPSP's response signer: the key of `OB_SIGNING_KEY_PATH` (see :func:`load_signing_key`), its
     `OB_SIGNING_KEY_ID`, and the ASPSP's organisation id as `iss`."""
     return DetachedJwsSigner(load_signing_key(settings), settings.signing_key_id, settings.financial_id)

@@ -60,6 +60,8 @@ class ElastiCacheIamCredentials(CredentialProvider):
         signed = self._signer.generate_presigned_url(
             {"method": "GET", "url": f"https://{self.cache_name}/?{urlencode(query)}", "body": {}, "headers": {},
              "context": {}}, operation_name="connect", expires_in=TOKEN_LIFETIME_SECONDS, region_name=self.region)
+        if not signed:
+            raise RuntimeError(f"no AWS credentials to sign the ElastiCache IAM token for {self.cache_name}")
         return signed.removeprefix("https://")
 
     def get_credentials(self) -> tuple[str, str]:

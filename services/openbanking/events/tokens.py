@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..common.keys import SigningKey, sign_compact
 from .claims import event_claims
@@ -21,10 +21,13 @@ SET_TYPE = "secevent+jwt"
 ALGORITHM = "PS256"
 
 
-class SetSigner:
+K = TypeVar("K", bound=SigningKey)
+
+
+class SetSigner(Generic[K]):
     """Signs SETs with the ASPSP's private key (in memory or in KMS)."""
 
-    def __init__(self, key: SigningKey, kid: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, key: K, kid: str, clock: Callable[[], float] = time.time) -> None:
         if not key.is_private:
             raise ValueError("the SET signing key must be a private RSA key")
         self.key = key

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pika
 import pytest
+from pika.exceptions import ProbableAuthenticationError
 from pydantic import SecretStr
 
 from openbanking.ingestion.amqp import connection_parameters
@@ -67,7 +68,7 @@ def test_the_injected_user_reaches_the_real_broker() -> None:
     bare = AMQP_URL.replace(f"{parsed.username}:{parsed.password}@", "")
     wrong = connection_parameters(IngestionSettings(amqp_url=bare, amqp_username="guest",
                                                     amqp_password=SecretStr("not-the-password")))
-    with pytest.raises(pika.exceptions.ProbableAuthenticationError):
+    with pytest.raises(ProbableAuthenticationError):
         pika.BlockingConnection(wrong)
     right = connection_parameters(IngestionSettings(amqp_url=bare, amqp_username=parsed.username or "guest",
                                                     amqp_password=SecretStr(parsed.password or "guest")))

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 from moto import mock_aws
 from moto.kms.responses import KmsResponse
+from moto.kms.utils import RSAPrivateKey
 
 REGION = "eu-west-2"
 _PSS = {"RSASSA_PSS_SHA_256": hashes.SHA256}
@@ -37,8 +38,9 @@ def _sign_as_aws(original: Any) -> Any:
         digest = _PSS[algorithm]()
         if message_type == "DIGEST" and len(message) != digest.digest_size:
             raise AssertionError(f"a DIGEST message for {algorithm} is {digest.digest_size} bytes, not {len(message)}")
-        private = self.kms_backend.describe_key(key_id).private_key.private_key
-        signature = private.sign(message, padding.PSS(mgf=padding.MGF1(_PSS[algorithm]()),
+        key = self.kms_backend.describe_key(key_id).private_key
+        assert isinstance(key, RSAPrivateKey), "RSASSA_PSS algorithms are offered by RSA keys only"
+        signature = key.private_key.sign(message, padding.PSS(mgf=padding.MGF1(_PSS[algorithm]()),
                                                       salt_length=digest.digest_size),
                                  utils.Prehashed(digest) if message_type == "DIGEST" else digest)
         return json.dumps({"KeyId": arn, "Signature": base64.b64encode(signature).decode(),
