@@ -106,3 +106,12 @@ def test_the_set_is_derived_from_the_markers(monkeypatch: pytest.MonkeyPatch) ->
     assert required_variables("ingestion", feed="rabbitmq") == {"OB_PROBE_ALWAYS", "OB_PROBE_LEDGER_ONLY"}
 
 
+
+
+def test_the_readme_documents_every_required_variable() -> None:
+    from tests.services.test_container_images import SERVICES
+
+    readme = (SERVICES / "README.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`") for line in readme.splitlines() if line.startswith("| `OB_")}
+    every = set().union(*(required_variables(name, feed=feed) for name, feed in EXPECTED))
+    assert every <= rows, f"services/README.md's Deployed settings table lacks {sorted(every - rows)}"
