@@ -28,22 +28,12 @@ from openbanking.events.store import EventStore, Subscription, SubscriptionStore
 from openbanking.lambdas import event_router, outbox_relay
 from openbanking.pis.app import build_app
 from openbanking.pis.store import Consent
+from tests.services.lambdas.context import lambda_context
 from tests.services.pis.flows import authorised_consent, set_status, submit
 from tests.services.pis.support import BASE_URL, Tpp, aspsp_signer, new_rsa_key
 
 REGION = "eu-west-2"
 CALLBACK = "https://tpp.example/callbacks"
-
-
-@dataclass
-class Context:
-    function_name: str = "ob-outbox"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:ob-outbox"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 class EnoughFunds:
@@ -79,31 +69,31 @@ class World:
         return records
 
     def relay(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        return outbox_relay.handler({"Records": records}, Context())  # type: ignore[arg-type]
+        return outbox_relay.handler({"Records": records}, lambda_context("ob-outbox-relay"))
 
-    def tapped(self) -> list[dict[str, Any]]:
-        """What the bus's rule delivered (the router's invocations), consumed."""
+    def drain(self, queue_url: str) -> list[dict[str, Any]]:
+        """Every message on the queue (JSON bodies), consumed."""
         found: list[dict[str, Any]] = []
-        while messages := self.sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get("Messages"):
+        while messages := self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages"):
             for message in messages:
                 found.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.tap_url, ReceiptHandle=message["ReceiptHandle"])
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         return found
 
+    def tapped(self) -> list[dict[str, Any]]:
+        """What the bus's rule delivered (the router's invocations)."""
+        return self.drain(self.tap_url)
+
     def route(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [event_router.handler(entry, Context()) for entry in entries]  # type: ignore[arg-type]
+        return [event_router.handler(entry, lambda_context("ob-event-router")) for entry in entries]
 
     def stored(self) -> list[dict[str, Any]]:
         items = self.dynamodb.scan(TableName=table_name(self.settings, "events"))["Items"]
         return sorted((json.loads(from_item(i)["Claims"]) for i in items), key=lambda c: c["jti"])
 
     def queued(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        while messages := self.sqs.receive_message(QueueUrl=self.delivery_url, MaxNumberOfMessages=10).get("Messages"):
-            for message in messages:
-                found.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.delivery_url, ReceiptHandle=message["ReceiptHandle"])
-        return found
+        """What was queued for push delivery."""
+        return self.drain(self.delivery_url)
 
 
 @pytest.fixture
