@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from openbanking.deployables import DEPLOYABLES
+
 SERVICES = Path(__file__).resolve().parent
 PACKAGE_ROOT = SERVICES  # `openbanking` lives in services/
 REQUIREMENTS_DIR = SERVICES / "lambdas"
@@ -45,11 +47,9 @@ class LambdaSpec:
         return REQUIREMENTS_DIR / f"{self.name}.txt"
 
 
-LAMBDAS: dict[str, LambdaSpec] = {spec.name: spec for spec in (
-    LambdaSpec("authorizer", "openbanking.lambdas.authorizer"),
-    LambdaSpec("consent_expiry", "openbanking.lambdas.consent_expiry"),
-    LambdaSpec("event_delivery", "openbanking.lambdas.event_delivery"),
-)}
+#: Every Lambda of the deployables registry (`openbanking.deployables`, plain data: importable from here).
+LAMBDAS: dict[str, LambdaSpec] = {d.name: LambdaSpec(d.name, d.module) for d in DEPLOYABLES.values()
+                                  if d.kind == "lambda"}
 
 
 class BuildError(Exception):

@@ -31,11 +31,15 @@ from fastapi.testclient import TestClient
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+from openbanking.deployables import DEPLOYABLES
 from openbanking.sandbox.server import free_port
 from tests.services.ledger.support import REDIS_URL, ledger_database, redis_namespace
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
-IMAGES = ("ais", "pis", "events", "ingestion")
+#: The image directories of the registry's containers (services and tasks).
+IMAGES = tuple(Path(d.dockerfile).parent.name for d in DEPLOYABLES.values() if d.dockerfile)
+SERVICE_IMAGES = tuple(Path(d.dockerfile).parent.name for d in DEPLOYABLES.values()
+                       if d.dockerfile and d.kind == "service")
 FASTAPI_IMAGES = ("ais", "pis", "events")
 BASE_IMAGE = re.compile(r"^python:(?P<minor>3\.\d+)\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?$")
 UVICORN_FACTORY = re.compile(r"^exec uvicorn --factory (?P<module>[\w.]+):(?P<function>\w+) (?P<options>.*)$")
@@ -193,7 +197,7 @@ def test_runs_as_a_non_root_numeric_user_created_in_the_image(service: str) -> N
     assert creates, f"uid {uid} must be created in the image (useradd --uid {uid})"
 
 
-@pytest.mark.parametrize("service", IMAGES)
+@pytest.mark.parametrize("service", SERVICE_IMAGES)
 def test_healthcheck_probes_the_service_own_health_endpoint(service: str) -> None:
     instructions = dockerfile(service)
     check = only(instructions, "HEALTHCHECK")

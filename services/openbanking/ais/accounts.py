@@ -15,7 +15,8 @@ from openbanking.ledger import queries
 from openbanking.ledger.queries import TransactionWindow
 
 from . import projection
-from .access import AisDeps, ConsentAccess, Deps
+from .access import ConsentAccess
+from .deps import AisDeps, Deps
 from .permissions import Permission as P
 from .schemas import (
     OBReadAccount6,

@@ -17,15 +17,17 @@ from redis.retry import Retry
 from sqlalchemy import Engine
 
 from openbanking.common.app import create_app
-from openbanking.common.context import Caller, gateway_caller
+from openbanking.common.callers import resolve_caller
+from openbanking.common.context import Caller
 from openbanking.common.dynamo import table_name
 from openbanking.common.dynamo_items import dynamodb_client
+from openbanking.common.redis_connection import redis_from_settings
 from openbanking.common.settings import ServiceSettings
 from openbanking.ledger.cache import LedgerCache, cache_prefix
 from openbanking.ledger.db import engine_from_settings, session_factory
 
 from . import accounts, consents
-from .access import BASE_PATH, AisDeps, EventPublisher
+from .deps import BASE_PATH, AisDeps, EventPublisher
 from .store import ConsentStore
 
 
@@ -35,8 +37,8 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
     """`dynamodb` is a boto3 DynamoDB *client* (thread-safe; see `openbanking.common.dynamo_items`)."""
     engine = engine or engine_from_settings(settings)
     # a cache must fail fast: one retry, short timeouts, then the ledger answers
-    redis = redis or Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5,
-                                    retry=Retry(NoBackoff(), 1))
+    redis = redis or redis_from_settings(settings, socket_timeout=0.5, socket_connect_timeout=0.5,
+                                         retry=Retry(NoBackoff(), 1))
     client = dynamodb or dynamodb_client(settings)
     clock = now or (lambda: datetime.now(UTC))
     deps = AisDeps(
@@ -47,8 +49,6 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
         now=clock,
         publisher=publisher,
     )
-    app = create_app("Open Banking account information (v3.1.11)",
-                     [(BASE_PATH, consents.router), (BASE_PATH, accounts.router), ("", consents.internal_router)],
-                     caller_resolver=caller_resolver or gateway_caller)
-    app.state.ais = deps
-    return app
+    return create_app("Open Banking account information (v3.1.11)",
+                      [(BASE_PATH, consents.router), (BASE_PATH, accounts.router), ("", consents.internal_router)],
+                      deps=deps, caller_resolver=resolve_caller(settings, caller_resolver))

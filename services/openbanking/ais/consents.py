@@ -7,15 +7,17 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from openbanking.common.context import Caller, require_scope
 from openbanking.common.errors import ErrorCode, OBIEError, bad_request, unknown_resource
+from openbanking.common.interaction import interaction_id_of
 from openbanking.events.models import EventType, ResourceUpdate
 from openbanking.ledger import queries
 
-from .access import AUTHORISATION_SCOPE, AccountsCaller, Deps
+from .access import AUTHORISATION_SCOPE, AccountsCaller
+from .deps import Deps
 from .permissions import validate_permissions
 from .schemas import ConsentAuthorisation, OBReadConsent1, OBReadConsentResponse1
 from .store import AccessConsent, ConsentConflict, iso
@@ -77,11 +79,11 @@ def get_consent(caller: AccountsCaller, deps: Deps,
 
 
 @router.delete("/account-access-consents/{ConsentId}", status_code=204, response_class=Response)
-def delete_consent(caller: AccountsCaller, deps: Deps,
+def delete_consent(request: Request, caller: AccountsCaller, deps: Deps,
                    consent_id: str = Path(alias="ConsentId", min_length=1, max_length=128)) -> Response:
     consent = _owned(deps, caller, consent_id)
     try:
-        deps.consents.delete(consent)
+        deps.consents.delete(consent, interaction_id_of(request))
     except ConsentConflict:
         raise unknown_resource("Account access consent", "ConsentId") from None
     if consent.status == "Authorised" and deps.publisher is not None:

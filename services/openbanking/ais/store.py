@@ -128,15 +128,20 @@ class ConsentStore:
             raise
         return replace(consent, status=status, status_update=stamp, psu_id=psu_id, account_ids=tuple(account_ids))
 
-    def delete(self, consent: AccessConsent) -> None:
-        """Mark deleted (once); the record is purged by TTL after `RETENTION`."""
+    def delete(self, consent: AccessConsent, interaction_id: str | None = None) -> None:
+        """Mark deleted (once); the record is purged by TTL after `RETENTION`. `interaction_id` is kept on the item
+        (`InteractionId`) as the `txn` of the revocation event the outbox raises."""
         now = self.now()
+        update = "SET DeletedAt = :stamp, PurgeAt = :purge"
+        values: dict[str, Any] = {"stamp": iso(now), "purge": int((now + RETENTION).timestamp())}
+        if interaction_id is not None:
+            update += ", InteractionId = :txn"
+            values["txn"] = interaction_id
         try:
             self.client.update_item(
-                TableName=self.table, Key=to_item({"ConsentId": consent.consent_id}),
-                UpdateExpression="SET DeletedAt = :stamp, PurgeAt = :purge",
+                TableName=self.table, Key=to_item({"ConsentId": consent.consent_id}), UpdateExpression=update,
                 ConditionExpression="attribute_exists(ConsentId) AND attribute_not_exists(DeletedAt)",
-                ExpressionAttributeValues=expression_values(stamp=iso(now), purge=int((now + RETENTION).timestamp())))
+                ExpressionAttributeValues=expression_values(**values))
         except ClientError as exc:
             if is_condition_failure(exc):
                 raise ConsentConflict(self.get(consent.consent_id)) from None

@@ -1,5 +1,9 @@
 """`create_app`: a FastAPI application with the OBIE error handlers, the FAPI middleware, a health
-endpoint and the caller resolver, so each service only adds its routers."""
+endpoint, the caller resolver and the service's dependency container, so each service only adds its routers.
+
+Every service builds its container (`AisDeps`, `PisDeps`, `EventsDeps`: a frozen dataclass in `<service>/deps.py`)
+in `build_app` and hands it here; it lives on `app.state.deps`, and routes reach it through the service's `Deps`
+annotation (`deps: Deps`)."""
 
 from __future__ import annotations
 
@@ -43,13 +47,15 @@ def _freezing(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] |
     return started
 
 
-def create_app(title: str, routers: Iterable[tuple[str, APIRouter]], *,
+def create_app(title: str, routers: Iterable[tuple[str, APIRouter]], *, deps: object = None,
                caller_resolver: Callable[[Request], Caller] = gateway_caller,
                lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
                body_media_types: Iterable[str] = ("application/json",)) -> FastAPI:
-    """`routers` are (base path, router) pairs, e.g. ("/open-banking/v3.1/aisp", accounts.router)."""
+    """`routers` are (base path, router) pairs, e.g. ("/open-banking/v3.1/aisp", accounts.router); `deps` is the
+    service's dependency container (`app.state.deps`)."""
     app = FastAPI(title=title, lifespan=_freezing(lifespan), docs_url=None, redoc_url=None)
     app.state.caller_resolver = caller_resolver
+    app.state.deps = deps
     install_error_handlers(app)
     app.add_middleware(FapiMiddleware, body_media_types=tuple(body_media_types))  # type: ignore[arg-type]
 

@@ -1,48 +1,18 @@
-"""The DynamoDB tables of the services: one place defines their keys, for the code, the tests and the
-local sandbox alike (the workload accounts create the same tables in Pulumi).
-
-Items keep the OBIE resource as a JSON string in `Document`, plus the attributes queries and
-conditional writes need at top level.
+"""DynamoDB tables at run time: their names in an environment, and creating them for the tests and the local
+sandbox. What the tables are (keys, indexes, TTL, streams) is plain data in :mod:`openbanking.common.tables`,
+re-exported here, which the landing zone's infrastructure imports too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
 from .settings import ServiceSettings
+from .tables import STREAM_VIEW_TYPE, TABLES, IndexSpec, TableSpec
 
-
-@dataclass(frozen=True)
-class IndexSpec:
-    name: str
-    partition_key: str
-    sort_key: str | None = None
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    suffix: str
-    partition_key: str
-    sort_key: str | None = None
-    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
-    ttl_attribute: str | None = None
-
-
-#: Logical name -> table. Consents carry `ConsentType`, `TppId`, `Status` and the timestamps at top level;
-#: payments carry `ConsentId` (one payment per consent is enforced through it); idempotency records expire
-#: after 24 h through `ExpiresAt`; events are kept per TPP until acknowledged or expired.
-TABLES: dict[str, TableSpec] = {
-    "consents": TableSpec("consents", "ConsentId", indexes=(IndexSpec("TppId-index", "TppId", "CreationDateTime"),),
-                          ttl_attribute="PurgeAt"),
-    "payments": TableSpec("payments", "PaymentId", indexes=(IndexSpec("ConsentId-index", "ConsentId"),)),
-    "idempotency": TableSpec("idempotency", "IdempotencyKey", ttl_attribute="ExpiresAt"),
-    "event_subscriptions": TableSpec("event-subscriptions", "EventSubscriptionId",
-                                     indexes=(IndexSpec("TppId-index", "TppId"),)),
-    "events": TableSpec("events", "TppId", "Jti", ttl_attribute="ExpiresAt"),
-}
+__all__ = ["STREAM_VIEW_TYPE", "TABLES", "IndexSpec", "TableSpec", "create_tables", "dynamodb_resource", "table_name"]
 
 
 def table_name(settings: ServiceSettings, logical: str) -> str:
@@ -62,10 +32,7 @@ def create_tables(settings: ServiceSettings, logical_names: list[str] | None = N
         spec, name = TABLES[logical], table_name(settings, logical)
         if name in existing:
             continue
-        keys = [spec.partition_key, *([spec.sort_key] if spec.sort_key else [])]
-        for index in spec.indexes:
-            keys += [index.partition_key, *([index.sort_key] if index.sort_key else [])]
-        attributes = [{"AttributeName": k, "AttributeType": "S"} for k in dict.fromkeys(keys)]
+        attributes = [{"AttributeName": k, "AttributeType": "S"} for k in spec.key_attributes]
         args: dict[str, Any] = {
             "TableName": name,
             "BillingMode": "PAY_PER_REQUEST",
@@ -76,6 +43,8 @@ def create_tables(settings: ServiceSettings, logical_names: list[str] | None = N
             args["GlobalSecondaryIndexes"] = [
                 {"IndexName": i.name, "KeySchema": _key_schema(i.partition_key, i.sort_key),
                  "Projection": {"ProjectionType": "ALL"}} for i in spec.indexes]
+        if spec.stream:
+            args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE}
         client.create_table(**args)
         if spec.ttl_attribute:
             client.update_time_to_live(TableName=name, TimeToLiveSpecification={

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .fapi import INTERACTION_ID_HEADER, interaction_id_of
+from .interaction import INTERACTION_ID_HEADER, interaction_id_of
 
 log = logging.getLogger(__name__)
 

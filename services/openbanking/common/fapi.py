@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-INTERACTION_ID_HEADER = "x-fapi-interaction-id"
+from .errors import ErrorCode, ErrorDetail, error_body
+from .interaction import INTERACTION_ID_HEADER, STATE_KEY
+
 AUTH_DATE_HEADER = "x-fapi-auth-date"
 CUSTOMER_IP_HEADER = "x-fapi-customer-ip-address"
-_STATE_KEY = "fapi_interaction_id"
 
 _DAYS = "Mon|Tue|Wed|Thu|Fri|Sat|Sun"
 _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
@@ -30,12 +30,6 @@ _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 AUTH_DATE_PATTERN = re.compile(rf"^({_DAYS}), \d{{2}} ({_MONTHS}) \d{{4}} \d{{2}}:\d{{2}}:\d{{2}} (GMT|UTC)$")
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
-
-
-def interaction_id_of(request: Request) -> str | None:
-    """The interaction id this request is answered with (set by :class:`FapiMiddleware`)."""
-    value = request.scope.get("state", {}).get(_STATE_KEY)
-    return value if isinstance(value, str) else None
 
 
 def _is_uuid(value: str) -> bool:
@@ -83,7 +77,7 @@ class FapiMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         presented = headers.get(INTERACTION_ID_HEADER)
         interaction_id = presented if presented and _is_uuid(presented) else str(uuid.uuid4())
-        scope.setdefault("state", {})[_STATE_KEY] = interaction_id
+        scope.setdefault("state", {})[STATE_KEY] = interaction_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -127,8 +121,6 @@ class FapiMiddleware:
 
 
 async def _send_error(send: Send, status: int, code: str, message: str, path: str, interaction_id: str) -> None:
-    from .errors import ErrorCode, ErrorDetail, error_body
-
     body: dict[str, Any] = error_body(status, [ErrorDetail(ErrorCode(code), message, path)], interaction_id)
     payload = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,

@@ -8,7 +8,8 @@ Since v3.1.4 the payload is signed as base64url-encoded (no `b64: false`); the s
   :class:`KeyResolver` looks up by (TPP id, `kid`): in AWS from the Open Banking Directory's JWKS
   (:class:`JwksKeyResolver`), in tests from memory (:class:`StaticKeyResolver`). Every failure is a 400 with a
   `UK.OBIE.Signature.*` code saying what was wrong.
-- Responses: :class:`DetachedJwsSigner` signs with the ASPSP's key; :class:`SignedResponseMiddleware` adds
+- Responses: :class:`DetachedJwsSigner` signs with the ASPSP's key (a PEM key in memory, or an RSA key in KMS:
+  :mod:`openbanking.common.keys`); :class:`SignedResponseMiddleware` adds
   the header to every JSON response of a service, errors included (the spec declares it on 400s too).
 """
 
@@ -22,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 from joserfc import jws
@@ -32,7 +33,7 @@ from joserfc.registry import HeaderParameter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ErrorCode, OBIEError
-from .keys import load_signing_key
+from .keys import SigningKey, load_signing_key, public_jwk, sign_compact
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -238,10 +239,13 @@ class DetachedJwsVerifier:
             raise _signature_error(ErrorCode.SIGNATURE_INVALID_CLAIM, f"'{TAN_CLAIM}' must be '{self.trust_anchor}'")
 
 
-class DetachedJwsSigner:
-    """Signs payloads with a private RSA key as OBIE detached JWS (PS256)."""
+K = TypeVar("K", bound=SigningKey)
 
-    def __init__(self, key: RSAKey, kid: str, issuer: str, *, trust_anchor: str = OB_TRUST_ANCHOR,
+
+class DetachedJwsSigner(Generic[K]):
+    """Signs payloads with the ASPSP's private key (in memory or in KMS) as OBIE detached JWS (PS256)."""
+
+    def __init__(self, key: K, kid: str, issuer: str, *, trust_anchor: str = OB_TRUST_ANCHOR,
                  clock: Callable[[], float] = time.time) -> None:
         if not key.is_private:
             raise ValueError("the signing key must be a private RSA key")
@@ -250,7 +254,6 @@ class DetachedJwsSigner:
         self.issuer = issuer
         self.trust_anchor = trust_anchor
         self._clock = clock
-        self._registry = _registry()
 
     def protected_header(self) -> dict[str, Any]:
         return {"alg": ALGORITHM, "kid": self.kid, "typ": "JOSE", "cty": "application/json",
@@ -258,16 +261,14 @@ class DetachedJwsSigner:
                 "crit": list(CRITICAL_CLAIMS)}
 
     def sign(self, payload: bytes) -> str:
-        compact = jws.serialize_compact(self.protected_header(), payload, self.key, algorithms=[ALGORITHM],
-                                        registry=self._registry)
-        return jws.detach_content(compact)
+        return jws.detach_content(sign_compact(self.key, self.protected_header(), payload))
 
     def public_jwks(self) -> dict[str, Any]:
         """The JWKS a TPP verifies our signatures with (published in the directory)."""
-        return {"keys": [{**self.key.as_dict(private=False), "kid": self.kid, "use": "sig", "alg": ALGORITHM}]}
+        return {"keys": [public_jwk(self.key, self.kid)]}
 
 
-def load_signer(settings: ServiceSettings) -> DetachedJwsSigner:
+def load_signer(settings: ServiceSettings) -> DetachedJwsSigner[SigningKey]:
     """The ASPSP's response signer: the key of `OB_SIGNING_KEY_PATH` (see :func:`load_signing_key`), its
     `OB_SIGNING_KEY_ID`, and the ASPSP's organisation id as `iss`."""
     return DetachedJwsSigner(load_signing_key(settings), settings.signing_key_id, settings.financial_id)

@@ -21,13 +21,14 @@ from ..common.jws import (
     key_resolver_from_settings,
     load_signer,
 )
+from ..common.links import EVENTS_BASE_PATH
 from ..common.settings import ServiceSettings
 from . import polling, subscriptions
-from .deps import EventServices
+from .deps import EventsDeps
 from .store import EventStore, SubscriptionStore
 from .tokens import SetSigner
 
-BASE_PATH = "/open-banking/v3.1"
+BASE_PATH = EVENTS_BASE_PATH
 
 
 def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request], Caller] | None = None,
@@ -36,7 +37,7 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
               clock: Callable[[], float] = time.time) -> FastAPI:
     client = dynamodb if dynamodb is not None else dynamodb_client(settings)
     signer = signer or load_signer(settings)
-    events = EventServices(
+    deps = EventsDeps(
         base_url=settings.base_url,
         subscriptions=SubscriptionStore(client, table_name(settings, "event_subscriptions")),
         events=EventStore(client, table_name(settings, "events"), clock=clock),
@@ -45,7 +46,6 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
         allow_insecure_callbacks=settings.environment == "local",
         long_poll_seconds=long_poll_seconds)
     app = create_app("Events (OBIE v3.1.11)", [(BASE_PATH, subscriptions.router), (BASE_PATH, polling.router)],
-                     caller_resolver=resolve_caller(settings, caller_resolver))
-    app.state.events = events
+                     deps=deps, caller_resolver=resolve_caller(settings, caller_resolver))
     app.add_middleware(SignedResponseMiddleware, signer=signer)  # type: ignore[arg-type]
     return app

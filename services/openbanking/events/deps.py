@@ -1,4 +1,5 @@
-"""What the events routes share (kept on `app.state.events` by `build_app`), and who may call them."""
+"""What the events routes share: `EventsDeps`, built once per application by `build_app` and kept on
+`app.state.deps`, reached by routes through the `Deps` dependency; and who may call them."""
 
 from __future__ import annotations
 
@@ -17,20 +18,34 @@ from .tokens import SetSigner
 EVENT_SCOPES = frozenset({"accounts", "payments", "fundsconfirmations"})
 
 
-@dataclass
-class EventServices:
+@dataclass(frozen=True)
+class EventsDeps:
+    """Everything an events request needs (nothing global)."""
+
+    #: The public base URL (absolute Links).
     base_url: str
+    #: Event subscriptions in DynamoDB.
     subscriptions: SubscriptionStore
+    #: Undelivered events per TPP, for aggregated polling.
     events: EventStore
+    #: Verifies the TPP's request `x-jws-signature`.
     verifier: DetachedJwsVerifier
+    #: Signs the SETs polling hands out.
     set_signer: SetSigner
+    #: Whether loopback http callbacks are accepted (`local` only).
     allow_insecure_callbacks: bool
+    #: How long `returnImmediately: false` waits for an event.
     long_poll_seconds: float
+    #: The most events one poll returns.
     max_events: int = 100
 
 
-def services(request: Request) -> EventServices:
-    return request.app.state.events
+def get_deps(request: Request) -> EventsDeps:
+    """FastAPI dependency: the container `build_app` put on `app.state.deps`."""
+    return request.app.state.deps
+
+
+Deps = Annotated[EventsDeps, Depends(get_deps)]
 
 
 def event_caller(caller: CallerDep) -> Caller:
@@ -41,4 +56,3 @@ def event_caller(caller: CallerDep) -> Caller:
 
 
 EventCaller = Annotated[Caller, Depends(event_caller)]
-Services = Annotated[EventServices, Depends(services)]

@@ -7,6 +7,9 @@ from fastapi import FastAPI
 from ..common.settings import ServiceSettings
 from .app import build_app
 
+#: The settings classes this deployable reads (openbanking.settings_contract).
+SETTINGS = (ServiceSettings,)
+
 
 def create() -> FastAPI:
     return build_app(ServiceSettings())

@@ -20,15 +20,23 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..common.dynamo_items import cancellation_reasons, expression_values, from_item, to_item
+from ..common.dynamo_items import cancellation_reasons, expression_values, from_item, is_condition_failure, to_item
 
 EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 
 
 def uuid7(clock: Callable[[], float] = time.time) -> str:
     """A time-ordered UUID (RFC 9562 version 7): 48-bit milliseconds, then randomness."""
-    millis = int(clock() * 1000) & ((1 << 48) - 1)
-    rand = int.from_bytes(os.urandom(10), "big")
+    return uuid7_from(int(clock() * 1000), os.urandom(10))
+
+
+def uuid7_from(millis: int, entropy: bytes) -> str:
+    """The UUIDv7 of `millis` whose 74 "random" bits come from `entropy` (at least 10 bytes): deterministic when the
+    entropy is (the outbox derives it from the stream record, so a replayed change keeps its event id)."""
+    if len(entropy) < 10:
+        raise ValueError("a UUIDv7 needs 10 bytes of entropy")
+    rand = int.from_bytes(entropy[:10], "big")
+    millis &= (1 << 48) - 1
     value = (millis << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64 | (0b10 << 62) | (rand & ((1 << 62) - 1))
     return str(uuid.UUID(int=value))
 
@@ -128,11 +136,18 @@ class EventStore:
         self.clock = clock
         self.retention_seconds = retention_seconds
 
-    def put(self, tpp_id: str, claims: dict[str, Any]) -> None:
+    def put(self, tpp_id: str, claims: dict[str, Any]) -> bool:
+        """Keep the event for polling; False when an event with its `jti` is already kept (a replay stores nothing)."""
         now = int(self.clock())
-        self.client.put_item(TableName=self.table, Item=to_item({
-            "TppId": tpp_id, "Jti": claims["jti"], "Claims": json.dumps(claims), "CreatedAt": now,
-            "ExpiresAt": now + self.retention_seconds}))
+        try:
+            self.client.put_item(TableName=self.table, Item=to_item({
+                "TppId": tpp_id, "Jti": claims["jti"], "Claims": json.dumps(claims), "CreatedAt": now,
+                "ExpiresAt": now + self.retention_seconds}), ConditionExpression="attribute_not_exists(Jti)")
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def pending(self, tpp_id: str, limit: int) -> tuple[list[StoredEvent], bool]:
         """Up to `limit` oldest unexpired events of the TPP, and whether more are waiting."""

@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 
 from ..common.bodies import parse_json, raw_body, validate_model
 from ..common.errors import ErrorCode, OBIEError, bad_request, unknown_resource
-from .deps import EventCaller, EventServices, Services
+from ..common.links import EVENTS_BASE_PATH
+from .deps import Deps, EventCaller, EventsDeps
 from .models import (
     SUPPORTED_EVENT_TYPES,
     SUPPORTED_VERSIONS,
@@ -23,7 +24,7 @@ from .models import (
 from .store import Subscription, SubscriptionExists, new_subscription_id
 
 router = APIRouter()
-BASE_PATH = "/open-banking/v3.1"
+BASE_PATH = EVENTS_BASE_PATH
 
 
 def _is_loopback(host: str) -> bool:
@@ -35,7 +36,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _checked(data: SubscriptionData, events: EventServices) -> tuple[str | None, tuple[str, ...] | None]:
+def _checked(data: SubscriptionData, deps: EventsDeps) -> tuple[str | None, tuple[str, ...] | None]:
     if data.Version not in SUPPORTED_VERSIONS:
         raise bad_request(ErrorCode.FIELD_INVALID, f"Version must be one of {', '.join(sorted(SUPPORTED_VERSIONS))}",
                           "Data.Version")
@@ -50,7 +51,7 @@ def _checked(data: SubscriptionData, events: EventServices) -> tuple[str | None,
     if callback is not None:
         parts = urlsplit(callback)
         secure = parts.scheme == "https" or (
-            events.allow_insecure_callbacks and parts.scheme == "http" and _is_loopback(parts.hostname or ""))
+            deps.allow_insecure_callbacks and parts.scheme == "http" and _is_loopback(parts.hostname or ""))
         if not parts.hostname or not secure or parts.query or parts.fragment or parts.username:
             raise bad_request(ErrorCode.FIELD_INVALID,
                               "CallbackUrl must be an https URL without query, fragment or credentials",
@@ -68,61 +69,61 @@ def _document(sub: Subscription) -> dict[str, Any]:
     return data
 
 
-def _link(events: EventServices, subscription_id: str | None = None) -> str:
-    base = f"{events.base_url.rstrip('/')}{BASE_PATH}/event-subscriptions"
+def _link(deps: EventsDeps, subscription_id: str | None = None) -> str:
+    base = f"{deps.base_url.rstrip('/')}{BASE_PATH}/event-subscriptions"
     return f"{base}/{subscription_id}" if subscription_id else base
 
 
-def _owned(events: EventServices, tpp_id: str, subscription_id: str) -> Subscription:
-    sub = events.subscriptions.get(subscription_id)
+def _owned(deps: EventsDeps, tpp_id: str, subscription_id: str) -> Subscription:
+    sub = deps.subscriptions.get(subscription_id)
     if sub is None or sub.tpp_id != tpp_id:
         raise unknown_resource("event subscription", "EventSubscriptionId")
     return sub
 
 
 @router.post("/event-subscriptions", status_code=201)
-def create_subscription(caller: EventCaller, events: Services, body: Annotated[bytes, Depends(raw_body)],
+def create_subscription(caller: EventCaller, deps: Deps, body: Annotated[bytes, Depends(raw_body)],
                         x_jws_signature: Annotated[str | None, Header()] = None) -> JSONResponse:
-    events.verifier.verify(x_jws_signature, body, caller.tpp_id)
+    deps.verifier.verify(x_jws_signature, body, caller.tpp_id)
     request = validate_model(OBEventSubscription1, parse_json(body))
-    callback, types = _checked(request.Data, events)
+    callback, types = _checked(request.Data, deps)
     sub = Subscription(new_subscription_id(), caller.tpp_id, request.Data.Version, callback, types)
     try:
-        events.subscriptions.create(sub)
+        deps.subscriptions.create(sub)
     except SubscriptionExists:
-        existing = events.subscriptions.of_tpp(caller.tpp_id)
+        existing = deps.subscriptions.of_tpp(caller.tpp_id)
         raise OBIEError.of(409, ErrorCode.FIELD_UNEXPECTED,
                            "this TPP already has an event subscription"
                            + (f" ({existing.subscription_id}); change it with PUT" if existing else "")) from None
-    return JSONResponse({"Data": _document(sub), "Links": {"Self": _link(events, sub.subscription_id)}, "Meta": {}},
+    return JSONResponse({"Data": _document(sub), "Links": {"Self": _link(deps, sub.subscription_id)}, "Meta": {}},
                         status_code=201)
 
 
 @router.get("/event-subscriptions")
-def list_subscriptions(caller: EventCaller, events: Services) -> JSONResponse:
-    sub = events.subscriptions.of_tpp(caller.tpp_id)
+def list_subscriptions(caller: EventCaller, deps: Deps) -> JSONResponse:
+    sub = deps.subscriptions.of_tpp(caller.tpp_id)
     return JSONResponse({"Data": {"EventSubscription": [_document(sub)] if sub else []},
-                         "Links": {"Self": _link(events)}, "Meta": {}})
+                         "Links": {"Self": _link(deps)}, "Meta": {}})
 
 
 @router.put("/event-subscriptions/{EventSubscriptionId}")
-def change_subscription(EventSubscriptionId: str, caller: EventCaller, events: Services,
+def change_subscription(EventSubscriptionId: str, caller: EventCaller, deps: Deps,
                         body: Annotated[bytes, Depends(raw_body)],
                         x_jws_signature: Annotated[str | None, Header()] = None) -> JSONResponse:
-    events.verifier.verify(x_jws_signature, body, caller.tpp_id)
+    deps.verifier.verify(x_jws_signature, body, caller.tpp_id)
     request = validate_model(OBEventSubscriptionResponse1, parse_json(body))
     if request.Data.EventSubscriptionId != EventSubscriptionId:
         raise bad_request(ErrorCode.FIELD_INVALID, "Data.EventSubscriptionId must equal the id in the path",
                           "Data.EventSubscriptionId")
-    current = _owned(events, caller.tpp_id, EventSubscriptionId)
-    callback, types = _checked(request.Data, events)
+    current = _owned(deps, caller.tpp_id, EventSubscriptionId)
+    callback, types = _checked(request.Data, deps)
     changed = Subscription(current.subscription_id, current.tpp_id, request.Data.Version, callback, types)
-    events.subscriptions.replace(changed)
-    return JSONResponse({"Data": _document(changed), "Links": {"Self": _link(events, changed.subscription_id)},
+    deps.subscriptions.replace(changed)
+    return JSONResponse({"Data": _document(changed), "Links": {"Self": _link(deps, changed.subscription_id)},
                          "Meta": {}})
 
 
 @router.delete("/event-subscriptions/{EventSubscriptionId}", status_code=204)
-def delete_subscription(EventSubscriptionId: str, caller: EventCaller, events: Services) -> Response:
-    events.subscriptions.delete(_owned(events, caller.tpp_id, EventSubscriptionId))
+def delete_subscription(EventSubscriptionId: str, caller: EventCaller, deps: Deps) -> Response:
+    deps.subscriptions.delete(_owned(deps, caller.tpp_id, EventSubscriptionId))
     return Response(status_code=204)

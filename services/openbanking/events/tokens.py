@@ -1,42 +1,33 @@
 """Security event tokens (RFC 8417) of the OBIE event notifications, signed PS256 (`typ: secevent+jwt`).
 
 The same token goes to a TPP's callback (push, by the delivery Lambda) and into aggregated polling results.
-The event's claims are fixed when it is published (`event_claims`); `iat` is set when the token is signed.
+The event's claims are fixed when it is published (:func:`~openbanking.events.claims.event_claims`, re-exported
+here); `iat` is set when the token is signed.
 """
 
 from __future__ import annotations
 
+import json
 import time
-import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from joserfc import jwt
-from joserfc.jwk import RSAKey
+from ..common.keys import SigningKey, sign_compact
+from .claims import event_claims
 
-from .models import ResourceUpdate
+__all__ = ["ALGORITHM", "SET_TYPE", "SetSigner", "event_claims"]
 
 SET_TYPE = "secevent+jwt"
 ALGORITHM = "PS256"
 
 
-def event_claims(*, issuer: str, audience: str, event_type: str, subject: ResourceUpdate, txn: str | None = None,
-                 toe: int | None = None, jti: str | None = None) -> dict[str, Any]:
-    """`OBEventNotification1` without `iat`: `sub` is the resource's link, `txn` ties the event to the
-    interaction that caused it, `toe` is when the change happened."""
-    return {
-        "iss": issuer,
-        "jti": jti or str(uuid.uuid4()),
-        "aud": audience,
-        "sub": subject.links[0].link,
-        "txn": txn or str(uuid.uuid4()),
-        "toe": int(toe if toe is not None else time.time()),
-        "events": {event_type: {"subject": subject.subject()}},
-    }
+K = TypeVar("K", bound=SigningKey)
 
 
-class SetSigner:
-    def __init__(self, key: RSAKey, kid: str, clock: Callable[[], float] = time.time) -> None:
+class SetSigner(Generic[K]):
+    """Signs SETs with the ASPSP's private key (in memory or in KMS)."""
+
+    def __init__(self, key: K, kid: str, clock: Callable[[], float] = time.time) -> None:
         if not key.is_private:
             raise ValueError("the SET signing key must be a private RSA key")
         self.key = key
@@ -45,4 +36,5 @@ class SetSigner:
 
     def sign(self, claims: dict[str, Any]) -> str:
         header = {"alg": ALGORITHM, "typ": SET_TYPE, "kid": self.kid}
-        return jwt.encode(header, {**claims, "iat": int(self.clock())}, self.key, algorithms=[ALGORITHM])
+        payload = json.dumps({**claims, "iat": int(self.clock())}, separators=(",", ":")).encode()
+        return sign_compact(self.key, header, payload)

@@ -1,4 +1,6 @@
-"""`python -m openbanking.ingestion`: run the consumer (the container's command)."""
+"""`python -m openbanking.ingestion`: run the consumer (the container's command). A local ledger is migrated at
+start-up; on the cluster it runs no DDL and refuses to start on a schema other than the one its image was built
+for (the `ledger_migrate` task migrates it)."""
 
 from __future__ import annotations
 
@@ -7,26 +9,27 @@ import signal
 from datetime import timedelta
 from types import FrameType
 
-import pika
-from redis import Redis
-
+from openbanking.common.redis_connection import redis_from_settings
 from openbanking.ledger.cache import LedgerCache, cache_prefix
 from openbanking.ledger.db import engine_from_settings
-from openbanking.ledger.migrate import upgrade
+from openbanking.ledger.migrate import prepare_schema
 
-from .amqp import AmqpConsumer, AmqpTopology
+from .amqp import AmqpConsumer, AmqpTopology, connection_parameters
 from .handler import IngestionHandler
 from .health import serve_health
 from .kafka import KafkaIngestion, kafka_clients
 from .settings import IngestionSettings, Transport
+
+#: The settings classes this deployable reads (openbanking.settings_contract).
+SETTINGS = (IngestionSettings,)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = IngestionSettings()
     engine = engine_from_settings(settings)
-    upgrade(engine)
-    cache = LedgerCache(Redis.from_url(settings.redis_url, socket_timeout=2), prefix=cache_prefix(settings.environment),
+    prepare_schema(engine, settings)
+    cache = LedgerCache(redis_from_settings(settings, socket_timeout=2), prefix=cache_prefix(settings.environment),
                         ttl_seconds=settings.cache_ttl_seconds)
     handler = IngestionHandler(engine, cache, max_gap_wait=timedelta(seconds=settings.max_gap_wait_seconds))
     consumer: AmqpConsumer | KafkaIngestion
@@ -37,7 +40,7 @@ def main() -> None:
     else:
         topology = AmqpTopology(settings.amqp_exchange, settings.amqp_routing_key, settings.amqp_queue,
                                 settings.amqp_parking_exchange, settings.amqp_parking_queue)
-        consumer = AmqpConsumer(pika.URLParameters(settings.amqp_url), topology, handler,
+        consumer = AmqpConsumer(connection_parameters(settings), topology, handler,
                                 prefetch=settings.amqp_prefetch)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

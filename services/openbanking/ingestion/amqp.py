@@ -18,6 +18,7 @@ published with publisher confirms, so a parked message is on the broker before t
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,8 +29,24 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 
 from .handler import IngestionHandler, ParkingFailed
+from .settings import IngestionSettings
 
 log = logging.getLogger(__name__)
+
+
+def connection_parameters(settings: IngestionSettings) -> pika.URLParameters:
+    """`OB_AMQP_URL`, with the broker user of `OB_AMQP_USERNAME`/`OB_AMQP_PASSWORD` when set (Amazon MQ: ECS injects
+    them from a Secrets Manager secret) and, for `amqps://`, TLS verifying the broker's certificate and host name
+    against the system's trusted CAs (Amazon MQ's certificates are publicly trusted)."""
+    parameters = pika.URLParameters(settings.amqp_url)
+    if settings.amqp_username is not None or settings.amqp_password is not None:
+        if settings.amqp_username is None or settings.amqp_password is None:
+            raise ValueError("OB_AMQP_USERNAME and OB_AMQP_PASSWORD: set both or neither")
+        parameters.credentials = pika.PlainCredentials(settings.amqp_username,
+                                                       settings.amqp_password.get_secret_value())
+    if settings.amqp_url.startswith("amqps://"):
+        parameters.ssl_options = pika.SSLOptions(ssl.create_default_context(), server_hostname=parameters.host)
+    return parameters
 
 
 @dataclass(frozen=True)

@@ -50,16 +50,37 @@ class Producer(Protocol):
     def flush(self, timeout: float) -> int: ...
 
 
+def msk_iam_token(region: str) -> Callable[[Any], tuple[str, float]]:
+    """confluent-kafka's `oauth_cb`: an MSK IAM token (aws-msk-iam-sasl-signer, signed with the task role's
+    credentials) and its expiry in epoch seconds; the client calls it again before the token expires."""
+    from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
+    def token(_config: Any) -> tuple[str, float]:
+        value, expiry_ms = MSKAuthTokenProvider.generate_auth_token(region)
+        return value, expiry_ms / 1000
+
+    return token
+
+
+def connection_config(settings: IngestionSettings) -> dict[str, Any]:
+    """What both clients need to reach the brokers: plaintext locally; on MSK, TLS (the brokers' certificates are
+    publicly trusted) and SASL/OAUTHBEARER with IAM tokens."""
+    config: dict[str, Any] = {"bootstrap.servers": settings.kafka_bootstrap_servers}
+    if settings.kafka_iam_auth:
+        config.update({"security.protocol": "SASL_SSL", "sasl.mechanisms": "OAUTHBEARER",
+                       "oauth_cb": msk_iam_token(settings.aws_region)})
+    return config
+
+
 def kafka_clients(settings: IngestionSettings) -> tuple[Consumer, Producer]:
     """confluent-kafka clients: manual commits, read-committed, idempotent producer with acks=all."""
     from confluent_kafka import Consumer as KafkaConsumer
     from confluent_kafka import Producer as KafkaProducer
 
-    consumer = KafkaConsumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
-                              "group.id": settings.kafka_group_id, "enable.auto.commit": False,
-                              "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
-    producer = KafkaProducer({"bootstrap.servers": settings.kafka_bootstrap_servers, "enable.idempotence": True,
-                              "acks": "all"})
+    consumer = KafkaConsumer({**connection_config(settings), "group.id": settings.kafka_group_id,
+                              "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                              "isolation.level": "read_committed"})
+    producer = KafkaProducer({**connection_config(settings), "enable.idempotence": True, "acks": "all"})
     return consumer, producer  # type: ignore[return-value]
 
 

@@ -30,6 +30,8 @@ from openbanking.security.settings import SecuritySettings
 from openbanking.security.tokens import AccessTokenVerifier, JwksCache, MtlsAuthenticator, TokenRejected
 
 logger = Logger(service="ob-authorizer")
+#: The settings classes this deployable reads (openbanking.settings_contract).
+SETTINGS = (SecuritySettings,)
 
 
 class Unauthorized(Exception):

@@ -43,6 +43,10 @@ class ConsentExpirySettings(ServiceSettings):
         default=0, ge=0, le=400 * 86400, description="extra time an expired consent is kept before its TTL purge")
 
 
+#: The settings classes this deployable reads (openbanking.settings_contract).
+SETTINGS = (ConsentExpirySettings,)
+
+
 @dataclass
 class Summary:
     rejected: int = 0

@@ -19,7 +19,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import boto3
 import httpx
@@ -31,7 +31,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openbanking.common.keys import load_signing_key
-from openbanking.common.settings import ServiceSettings
+from openbanking.common.settings import Deployed, ServiceSettings
 from openbanking.events.tokens import SetSigner
 
 logger = Logger(service="ob-event-delivery")
@@ -48,7 +48,12 @@ class DeliverySettings(BaseSettings):
     max_delay_seconds: float = Field(default=4.0, gt=0, le=60)
     budget_seconds: float = Field(default=20.0, gt=0, le=600, description="time allowed per message")
     timeout_seconds: float = Field(default=5.0, gt=0, le=30, description="per HTTP request")
-    dead_letter_queue_url: str | None = Field(default=None, description="where final failures are parked")
+    dead_letter_queue_url: Annotated[str | None, Deployed()] = Field(
+        default=None, description="the delivery queue's dead-letter queue, where final failures are parked")
+
+
+#: The settings classes this deployable reads (openbanking.settings_contract).
+SETTINGS = (ServiceSettings, DeliverySettings)
 
 
 class DeliveryFailed(Exception):

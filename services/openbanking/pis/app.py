@@ -30,7 +30,7 @@ from ..common.jws import (
 from ..common.settings import ServiceSettings
 from ..events.publisher import EventPublisher
 from . import consents, internal, payments
-from .deps import PisServices
+from .deps import PisDeps
 from .documents import BASE_PATH
 from .funds import FundsChecker, LedgerFunds
 from .idempotency import IdempotencyStore
@@ -52,7 +52,7 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
     def now() -> datetime:
         return datetime.fromtimestamp(clock(), UTC)
 
-    pis = PisServices(
+    deps = PisDeps(
         base_url=settings.base_url,
         store=PaymentStore(client, table_name(settings, "consents"), table_name(settings, "payments"), now=now),
         idempotency=IdempotencyStore(client, table_name(settings, "idempotency"), clock=clock,
@@ -61,7 +61,6 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
         funds=funds, publisher=publisher, now=now)
     app = create_app("Payment initiation (OBIE v3.1.11)",
                      [(BASE_PATH, consents.router), (BASE_PATH, payments.router), (INTERNAL_PATH, internal.router)],
-                     caller_resolver=resolve_caller(settings, caller_resolver))
-    app.state.pis = pis
+                     deps=deps, caller_resolver=resolve_caller(settings, caller_resolver))
     app.add_middleware(SignedResponseMiddleware, signer=signer or load_signer(settings))  # type: ignore[arg-type]
     return app

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from ..common.bodies import parse_json, raw_body, validate_model
 from ..common.context import Caller, forbidden, require_scope
 from ..common.errors import ErrorCode, bad_request, unknown_resource
-from .deps import PisServices, services
+from .deps import Deps, PisDeps
 from .documents import consent_document, funds_document, respond
 from .idempotency import fingerprint, validate_key
 from .models import ConsentStatus, OBWriteDomesticConsent4
@@ -18,48 +18,47 @@ from .store import Consent, iso, new_consent_id
 
 router = APIRouter()
 PaymentsCaller = Annotated[Caller, Depends(require_scope("payments"))]
-Services = Annotated[PisServices, Depends(services)]
 
 
-def owned_consent(pis: PisServices, caller: Caller, consent_id: str, path: str = "ConsentId") -> Consent:
+def owned_consent(deps: PisDeps, caller: Caller, consent_id: str, path: str = "ConsentId") -> Consent:
     """The TPP's own consent; someone else's is as unknown as a missing one (400, OBIE)."""
-    consent = pis.store.get_consent(consent_id)
+    consent = deps.store.get_consent(consent_id)
     if consent is None or consent.tpp_id != caller.tpp_id:
         raise unknown_resource("domestic-payment consent", path)
     return consent
 
 
 @router.post("/domestic-payment-consents", status_code=201)
-def create_consent(request: Request, caller: PaymentsCaller, pis: Services, body: Annotated[bytes, Depends(raw_body)],
+def create_consent(request: Request, caller: PaymentsCaller, deps: Deps, body: Annotated[bytes, Depends(raw_body)],
                    x_idempotency_key: Annotated[str | None, Header()] = None,
                    x_jws_signature: Annotated[str | None, Header()] = None) -> JSONResponse:
     key = validate_key(x_idempotency_key)
-    pis.verifier.verify(x_jws_signature, body, caller.tpp_id)
+    deps.verifier.verify(x_jws_signature, body, caller.tpp_id)
     document = parse_json(body)
     consent_request = validate_model(OBWriteDomesticConsent4, document)
     data = consent_request.Data.model_dump(mode="json", exclude_none=True)
     risk = consent_request.Risk.model_dump(mode="json", exclude_none=True)
-    outcome = pis.idempotency.execute(
+    outcome = deps.idempotency.execute(
         tpp_id=caller.tpp_id, operation="domestic-payment-consents", key=key, digest=fingerprint(document),
         new_id=new_consent_id,
-        create=lambda consent_id: pis.store.create_consent(consent_id, caller.tpp_id, caller.client_id, data, risk),
-        load=pis.store.get_consent)
-    return respond(consent_document(outcome.resource, pis.base_url), 201)
+        create=lambda consent_id: deps.store.create_consent(consent_id, caller.tpp_id, caller.client_id, data, risk),
+        load=deps.store.get_consent)
+    return respond(consent_document(outcome.resource, deps.base_url), 201)
 
 
 @router.get("/domestic-payment-consents/{ConsentId}")
-def get_consent(ConsentId: str, caller: PaymentsCaller, pis: Services) -> JSONResponse:
-    return respond(consent_document(owned_consent(pis, caller, ConsentId), pis.base_url))
+def get_consent(ConsentId: str, caller: PaymentsCaller, deps: Deps) -> JSONResponse:
+    return respond(consent_document(owned_consent(deps, caller, ConsentId), deps.base_url))
 
 
 @router.get("/domestic-payment-consents/{ConsentId}/funds-confirmation")
-def confirm_funds(ConsentId: str, caller: PaymentsCaller, pis: Services) -> JSONResponse:
+def confirm_funds(ConsentId: str, caller: PaymentsCaller, deps: Deps) -> JSONResponse:
     if caller.consent_id != ConsentId:
         raise forbidden("the access token was not issued for this consent")
-    consent = owned_consent(pis, caller, ConsentId)
+    consent = owned_consent(deps, caller, ConsentId)
     if consent.status is not ConsentStatus.AUTHORISED:
         raise bad_request(ErrorCode.RESOURCE_INVALID_CONSENT_STATUS,
                           f"funds can be confirmed only for an Authorised consent; this one is {consent.status.value}",
                           "ConsentId")
-    available = pis.funds.funds_available(consent)
-    return respond(funds_document(consent, available, iso(pis.now()), pis.base_url))
+    available = deps.funds.funds_available(consent)
+    return respond(funds_document(consent, available, iso(deps.now()), deps.base_url))

@@ -1,4 +1,5 @@
-"""What the PIS routes share, built once per application by `build_app` and kept on `app.state`."""
+"""What the PIS routes share: `PisDeps`, built once per application by `build_app` and kept on `app.state.deps`,
+reached by routes through the `Deps` dependency."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from ..common.jws import DetachedJwsVerifier
 from ..events.models import EventType, ResourceUpdate
@@ -19,19 +21,29 @@ from .store import PaymentStore
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class PisServices:
+@dataclass(frozen=True)
+class PisDeps:
+    """Everything a PIS request needs (nothing global)."""
+
+    #: The public base URL (absolute Links).
     base_url: str
+    #: Consents and payments in DynamoDB.
     store: PaymentStore
+    #: Idempotency keys of the POSTs.
     idempotency: IdempotencyStore
+    #: Verifies the TPP's request `x-jws-signature`.
     verifier: DetachedJwsVerifier
+    #: Funds confirmation against the ledger.
     funds: FundsChecker
+    #: The in-process event publisher (`direct` publishing), or None when the outbox raises the events.
     publisher: EventPublisher | None
+    #: The service's clock.
     now: Callable[[], datetime]
 
     def resource_updated(self, tpp_id: str, update: ResourceUpdate, txn: str | None) -> None:
         """Tell the TPP a resource changed. The change is already stored, so a failure to raise the event is
-        logged for the operators rather than turned into an error for the caller."""
+        logged for the operators rather than turned into an error for the caller (the outbox, where deployed,
+        raises it from the stored change instead)."""
         if self.publisher is None:
             return
         try:
@@ -40,5 +52,9 @@ class PisServices:
             log.exception("could not publish the resource-update of %s for TPP %s", update.resource_id, tpp_id)
 
 
-def services(request: Request) -> PisServices:
-    return request.app.state.pis
+def get_deps(request: Request) -> PisDeps:
+    """FastAPI dependency: the container `build_app` put on `app.state.deps`."""
+    return request.app.state.deps
+
+
+Deps = Annotated[PisDeps, Depends(get_deps)]

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from ..common.links import PIS_BASE_PATH, payment_consent_link, payment_link
 from .models import (
     OBWriteDomesticConsentResponse5,
     OBWriteDomesticResponse5,
@@ -15,20 +16,13 @@ from .models import (
 )
 from .store import Consent, Payment
 
-BASE_PATH = "/open-banking/v3.1/pisp"
+BASE_PATH = PIS_BASE_PATH
+consent_link = payment_consent_link
 
 
 def respond(document: BaseModel, status_code: int = 200) -> JSONResponse:
     """Optional fields are omitted, never sent empty."""
     return JSONResponse(document.model_dump(mode="json", exclude_none=True), status_code=status_code)
-
-
-def consent_link(base_url: str, consent_id: str) -> str:
-    return f"{base_url.rstrip('/')}{BASE_PATH}/domestic-payment-consents/{consent_id}"
-
-
-def payment_link(base_url: str, payment_id: str) -> str:
-    return f"{base_url.rstrip('/')}{BASE_PATH}/domestic-payments/{payment_id}"
 
 
 def consent_document(consent: Consent, base_url: str) -> OBWriteDomesticConsentResponse5:

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from ..common.bodies import parse_json, raw_body, validate_model
 from ..common.context import Caller, require_scope
 from ..common.errors import ErrorCode, bad_request, unknown_resource
-from ..common.fapi import interaction_id_of
+from ..common.interaction import interaction_id_of
 from ..events.models import ResourceUpdate
-from .consents import Services
+from .deps import Deps
 from .documents import consent_link, payment_link
 from .models import ConsentAuthorisation, ConsentStatus, PaymentStatusUpdate
 from .states import InvalidTransition
@@ -27,42 +27,43 @@ PAYMENT_STATUS_SCOPE = "openbanking:payment-status"
 
 
 @router.post("/domestic-payment-consents/{ConsentId}/authorisation", status_code=204)
-def authorise_consent(ConsentId: str, request: Request, pis: Services,
+def authorise_consent(ConsentId: str, request: Request, deps: Deps,
                       _: Annotated[Caller, Depends(require_scope(AUTHORISATION_SCOPE))],
                       body: Annotated[bytes, Depends(raw_body)]) -> Response:
     decision = validate_model(ConsentAuthorisation, parse_json(body))
-    consent = pis.store.get_consent(ConsentId)
+    consent = deps.store.get_consent(ConsentId)
     if consent is None:
         raise unknown_resource("domestic-payment consent", "ConsentId")
     try:
-        decided = pis.store.decide_consent(consent, ConsentStatus(decision.Status), decision.PsuId, decision.AccountId)
+        decided = deps.store.decide_consent(consent, ConsentStatus(decision.Status), decision.PsuId, decision.AccountId,
+                                            interaction_id_of(request))
     except (InvalidTransition, ConsentStateConflict):
-        current = pis.store.get_consent(ConsentId)
+        current = deps.store.get_consent(ConsentId)
         raise bad_request(ErrorCode.RESOURCE_INVALID_CONSENT_STATUS,
                           f"the consent is {current.status.value if current else 'gone'}, not AwaitingAuthorisation",
                           "ConsentId") from None
-    pis.resource_updated(decided.tpp_id, ResourceUpdate.of(
-        decided.consent_id, "domestic-payment-consent", consent_link(pis.base_url, decided.consent_id)),
+    deps.resource_updated(decided.tpp_id, ResourceUpdate.of(
+        decided.consent_id, "domestic-payment-consent", consent_link(deps.base_url, decided.consent_id)),
         interaction_id_of(request))
     return Response(status_code=204)
 
 
 @router.post("/domestic-payments/{DomesticPaymentId}/status", status_code=204)
-def update_payment_status(DomesticPaymentId: str, request: Request, pis: Services,
+def update_payment_status(DomesticPaymentId: str, request: Request, deps: Deps,
                           _: Annotated[Caller, Depends(require_scope(PAYMENT_STATUS_SCOPE))],
                           body: Annotated[bytes, Depends(raw_body)]) -> Response:
     update = validate_model(PaymentStatusUpdate, parse_json(body))
-    payment = pis.store.get_payment(DomesticPaymentId)
+    payment = deps.store.get_payment(DomesticPaymentId)
     if payment is None:
         raise unknown_resource("domestic payment", "DomesticPaymentId")
     try:
-        changed = pis.store.change_payment_status(payment, update.Status)
+        changed = deps.store.change_payment_status(payment, update.Status, interaction_id_of(request))
     except (InvalidTransition, PaymentStatusConflict):
-        current = pis.store.get_payment(DomesticPaymentId)
+        current = deps.store.get_payment(DomesticPaymentId)
         shown = current.status.value if current else "gone"
         raise bad_request(ErrorCode.FIELD_INVALID,
                           f"a payment that is {shown} cannot become {update.Status.value}", "Status") from None
-    pis.resource_updated(changed.tpp_id, ResourceUpdate.of(
-        changed.payment_id, "domestic-payment", payment_link(pis.base_url, changed.payment_id)),
+    deps.resource_updated(changed.tpp_id, ResourceUpdate.of(
+        changed.payment_id, "domestic-payment", payment_link(deps.base_url, changed.payment_id)),
         interaction_id_of(request))
     return Response(status_code=204)

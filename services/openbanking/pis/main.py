@@ -1,4 +1,7 @@
-"""Container entry point: `uvicorn --factory openbanking.pis.main:create` (nothing is built at import time)."""
+"""Container entry point: `uvicorn --factory openbanking.pis.main:create` (nothing is built at import time).
+
+Funds confirmation reads the ledger through a lazily connecting engine; the service runs no DDL.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ from ..common.dynamo_items import dynamodb_client
 from ..common.settings import ServiceSettings
 from ..events.publisher import publisher_from_settings
 from .app import build_app
+
+#: The settings classes this deployable reads (openbanking.settings_contract).
+SETTINGS = (ServiceSettings,)
 
 
 def create() -> FastAPI:

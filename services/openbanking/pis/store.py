@@ -111,8 +111,10 @@ class PaymentStore:
                        data=document["Data"], risk=document["Risk"], psu_id=values.get("PsuId"),
                        account_id=values.get("AccountId"), payment_id=values.get("PaymentId"))
 
-    def decide_consent(self, consent: Consent, target: ConsentStatus, psu_id: str, account_id: str | None) -> Consent:
-        """The PSU's verdict: AwaitingAuthorisation -> Authorised | Rejected (raises on any other transition)."""
+    def decide_consent(self, consent: Consent, target: ConsentStatus, psu_id: str, account_id: str | None,
+                       interaction_id: str | None = None) -> Consent:
+        """The PSU's verdict: AwaitingAuthorisation -> Authorised | Rejected (raises on any other transition).
+        `interaction_id` is kept on the item (`InteractionId`) as the `txn` of the event the outbox raises."""
         if target not in (ConsentStatus.AUTHORISED, ConsentStatus.REJECTED):
             raise InvalidTransition(CONSENT_MACHINE.name, consent.status, target)  # Consumed comes with a payment
         CONSENT_MACHINE.check(consent.status, target)
@@ -122,6 +124,9 @@ class PaymentStore:
         if account_id is not None:
             update += ", AccountId = :account"
             attributes["account"] = account_id
+        if interaction_id is not None:
+            update += ", InteractionId = :txn"
+            attributes["txn"] = interaction_id
         try:
             self.client.update_item(
                 TableName=self.consents_table, Key=to_item({"ConsentId": consent.consent_id}),
@@ -183,19 +188,23 @@ class PaymentStore:
                        initiation=json.loads(values["Document"])["Initiation"],
                        history=json.loads(values.get("StatusHistory", "[]")))
 
-    def change_payment_status(self, payment: Payment, target: PaymentStatus) -> Payment:
-        """One step of the payment life cycle (checked against the table, conditional on the current status)."""
+    def change_payment_status(self, payment: Payment, target: PaymentStatus, interaction_id: str | None = None) -> Payment:
+        """One step of the payment life cycle (checked against the table, conditional on the current status);
+        `interaction_id` is kept on the item (`InteractionId`) as the `txn` of the event the outbox raises."""
         PAYMENT_MACHINE.check(payment.status, target)
         stamp = iso(self.now())
         history = [*payment.history, {"Status": target.value, "StatusUpdateDateTime": stamp}]
+        update = "SET #status = :status, StatusUpdateDateTime = :stamp, StatusHistory = :history"
+        values: dict[str, Any] = {"status": target.value, "stamp": stamp, "history": json.dumps(history),
+                                  "current": payment.status.value}
+        if interaction_id is not None:
+            update += ", InteractionId = :txn"
+            values["txn"] = interaction_id
         try:
             self.client.update_item(
                 TableName=self.payments_table, Key=to_item({"PaymentId": payment.payment_id}),
-                UpdateExpression="SET #status = :status, StatusUpdateDateTime = :stamp, StatusHistory = :history",
-                ConditionExpression="#status = :current",
-                ExpressionAttributeNames={"#status": "Status"},
-                ExpressionAttributeValues=expression_values(status=target.value, stamp=stamp,
-                                                            history=json.dumps(history), current=payment.status.value))
+                UpdateExpression=update, ConditionExpression="#status = :current",
+                ExpressionAttributeNames={"#status": "Status"}, ExpressionAttributeValues=expression_values(**values))
         except ClientError as exc:
             if is_condition_failure(exc):
                 raise PaymentStatusConflict(payment.payment_id) from None

@@ -106,7 +106,7 @@ def client(app_client: TestClient, clock: Clock) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="package")
 def cache(app_client: TestClient) -> LedgerCache:
-    return app_client.app.state.ais.cache  # type: ignore[attr-defined]
+    return app_client.app.state.deps.cache  # type: ignore[attr-defined]
 
 
 def headers(tpp: str = TPP, scopes: str = "accounts", consent_id: str | None = None, **extra: str) -> dict[str, str]:

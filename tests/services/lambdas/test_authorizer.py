@@ -4,14 +4,12 @@ IAM policy on the methodArn and the context the integration maps into x-ob-* hea
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerRequestEvent
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from openbanking.lambdas import authorizer as authorizer_module
 from openbanking.lambdas.authorizer import Authorizer, Unauthorized, handler
@@ -19,6 +17,7 @@ from openbanking.sandbox.pki import cert_pem
 from openbanking.security.certificates import Truststore, thumbprint_s256
 from openbanking.security.revocation import RevocationChecker
 from openbanking.security.tokens import AccessTokenVerifier, JwksCache, MtlsAuthenticator
+from tests.services.lambdas.context import lambda_context
 from tests.services.security.support import ISSUER, TPP_ID, Clock, Idp, Pki, RevocationServer, unsigned_token
 
 AIS, PIS = "/open-banking/v3.1/aisp", "/open-banking/v3.1/pisp"
@@ -175,15 +174,7 @@ def test_missing_credentials_raise_unauthorized(missing: str, decide: Any, idp: 
         decide(make_event("GET", f"{AIS}/accounts", "/accounts", token, pem))
 
 
-@dataclass
-class FakeContext:
-    function_name: str = "ob-authorizer"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:ob-authorizer"
-    aws_request_id: str = "req-1"
-
-
-CONTEXT = cast(LambdaContext, FakeContext())
+CONTEXT = lambda_context("ob-authorizer")
 
 
 def test_handler_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idp: Idp, pki: Pki,

@@ -18,6 +18,7 @@ from openbanking.common.dynamo_items import from_item, to_item
 from openbanking.common.settings import ServiceSettings
 from openbanking.lambdas import consent_expiry
 from openbanking.lambdas.consent_expiry import ConsentExpiry
+from tests.services.lambdas.context import lambda_context
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -130,14 +131,7 @@ def test_handler_reads_settings_and_emits_metrics(dynamo: tuple[Any, str], monke
     put(client, table, "aac-stale", "AwaitingAuthorisation", datetime.now(UTC) - timedelta(hours=3))
     monkeypatch.setenv("OB_CONSENT_INTENT_LIFETIME_SECONDS", "3600")
 
-    @dataclass
-    class Context:
-        function_name: str = "ob-consent-expiry"
-        memory_limit_in_mb: int = 256
-        invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:ob-consent-expiry"
-        aws_request_id: str = "req-1"
-
-    result = consent_expiry.handler({"source": "aws.events"}, Context())
+    result = consent_expiry.handler({"source": "aws.events"}, lambda_context("ob-consent-expiry"))
     assert result == {"rejected": 1, "expired": 0, "conflicts": 0, "unreadable": 0}
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert any(doc.get("RejectedConsentIntents") == [1.0] or doc.get("RejectedConsentIntents") == 1.0 for doc in emf)

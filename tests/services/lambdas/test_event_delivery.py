@@ -23,6 +23,7 @@ from openbanking.events.models import ResourceUpdate
 from openbanking.events.tokens import SetSigner, event_claims
 from openbanking.lambdas import event_delivery
 from openbanking.lambdas.event_delivery import Deliverer, DeliveryFailed, DeliverySettings
+from tests.services.lambdas.context import lambda_context
 from tests.services.pis.support import FINANCIAL_ID, new_rsa_key
 
 RESOURCE_UPDATE = "urn:uk:org:openbanking:events:resource-update"
@@ -169,14 +170,6 @@ def test_a_tpp_4xx_is_not_retried_and_goes_to_the_dead_letter_queue(receiver: Re
     assert len(receiver.requests) == 2
 
 
-@dataclass
-class Context:
-    function_name: str = "ob-event-delivery"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:ob-event-delivery"
-    aws_request_id: str = "req-1"
-
-
 def test_handler_reports_partial_batch_failures_and_sqs_redrives_to_the_dlq(
         receiver: Receiver, key: RSAKey, sqs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     dlq = sqs.create_queue(QueueName=f"events-dlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
@@ -192,7 +185,7 @@ def test_handler_reports_partial_batch_failures_and_sqs_redrives_to_the_dlq(
         received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
         records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                     "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs"} for m in received]
-        result = event_delivery.handler({"Records": records}, Context())  # type: ignore[arg-type]
+        result = event_delivery.handler({"Records": records}, lambda_context("ob-event-delivery"))
         failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
         for m in received:  # what the Lambda service does with a partial batch response
             if m["MessageId"] not in failed:
