@@ -64,6 +64,11 @@ class EgressProxyArgs:
     target_cpu_percent: float = 60.0
 
 
+def proxy_url(domain: str) -> str:
+    """Where the spokes' clients find the proxy: `http://proxy.<domain>:3128` (the private zone's record)."""
+    return f"http://proxy.{domain}:{PROXY_PORT}"
+
+
 def squid_conf(allowed_domains: Sequence[str], client_cidrs: Sequence[str], port: int = PROXY_PORT) -> str:
     """squid.conf for an allow-list forward proxy: HTTPS via CONNECT and plain HTTP to the allow-listed
     domains, from the spokes only; nothing internal; no caching; no identifying headers."""

@@ -89,7 +89,7 @@ class SpokeVpc(pulumi.ComponentResource):
             for i, subnet in enumerate(subnets):
                 aws.ec2.RouteTableAssociation(f"{name}-{tier}-{i}-rt", subnet_id=subnet.id,
                                               route_table_id=table.id, opts=pulumi.ResourceOptions(parent=subnet))
-        self.endpoint_security_group = vpc_endpoints(
+        self.endpoint_security_group, gateways = vpc_endpoints(
             name, vpc=self.vpc, vpc_cidr=args.cidr_block, region=args.region,
             subnet_ids=[s.id for s in self.subnets["private"]], route_table_ids=[self.route_table.id],
             interface_services=args.interface_endpoints, parent=self)
@@ -107,6 +107,10 @@ class SpokeVpc(pulumi.ComponentResource):
         self.attachment_id = self.attachment.id
         self.private_subnet_ids = [s.id for s in self.subnets["private"]]
         self.data_subnet_ids = [s.id for s in self.subnets["data"]]
+        #: The data tier's CIDRs (databases, caches, brokers): what a workload's egress to a data store names.
+        self.data_cidrs = plan["data"]
+        #: The S3 and DynamoDB gateway endpoints' prefix lists (egress rules to them name these).
+        self.gateway_prefix_list_ids = [endpoint.prefix_list_id for endpoint in gateways.values()]
         self.register_outputs({
             "vpcId": self.vpc_id,
             "attachmentId": self.attachment_id,

@@ -11,8 +11,11 @@ import pulumi_aws as aws
 #: Key prefix of VPC flow logs in the log archive bucket.
 FLOW_LOG_PREFIX = "vpc-flow-logs"
 
-#: Interface endpoints every workload VPC needs so AWS API calls never leave the VPC.
+#: Interface endpoints every spoke VPC needs so AWS API calls never leave the VPC.
 SPOKE_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "sts", "kms", "secretsmanager", "ssm")
+#: And those the workload accounts' services and Lambdas call besides: SQS (the event queues), EventBridge
+#: (the outbox publishes), X-Ray (Lambda tracing).
+WORKLOAD_INTERFACE_ENDPOINTS = (*SPOKE_INTERFACE_ENDPOINTS, "sqs", "events", "xray")
 #: Gateway endpoints (free, routed through the route tables).
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 
@@ -50,12 +53,15 @@ def harden_vpc(name: str, vpc: aws.ec2.Vpc, log_bucket_arn: pulumi.Input[str], p
 def vpc_endpoints(name: str, *, vpc: aws.ec2.Vpc, vpc_cidr: str, region: str,
                   subnet_ids: Sequence[pulumi.Input[str]], route_table_ids: Sequence[pulumi.Input[str]],
                   interface_services: Sequence[str], parent: pulumi.Resource,
-                  gateway_services: Sequence[str] = GATEWAY_ENDPOINTS) -> aws.ec2.SecurityGroup:
+                  gateway_services: Sequence[str] = GATEWAY_ENDPOINTS,
+                  ) -> tuple[aws.ec2.SecurityGroup, dict[str, aws.ec2.VpcEndpoint]]:
     """Gateway endpoints on `route_table_ids`, interface endpoints (private DNS) in `subnet_ids` behind a
-    security group that admits HTTPS from this VPC only. Returns that security group."""
+    security group that admits HTTPS from this VPC only. Returns that security group and the gateway
+    endpoints by service (their prefix lists are what a security group's egress to S3 or DynamoDB names)."""
     child = pulumi.ResourceOptions(parent=parent)
+    gateways: dict[str, aws.ec2.VpcEndpoint] = {}
     for service in gateway_services:
-        aws.ec2.VpcEndpoint(
+        gateways[service] = aws.ec2.VpcEndpoint(
             f"{name}-{service}",
             vpc_id=vpc.id,
             service_name=f"com.amazonaws.{region}.{service}",
@@ -93,4 +99,4 @@ def vpc_endpoints(name: str, *, vpc: aws.ec2.Vpc, vpc_cidr: str, region: str,
             tags={"Name": f"{name}-{service}"},
             opts=child,
         )
-    return group
+    return group, gateways

@@ -9,26 +9,43 @@ A builder gets the typed config of its kind, the :class:`Assembly` of what is bu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pulumi
 
+import openbanking
 from accounts.api import ApiAccount
 from accounts.base import Account, AccountContext
 from accounts.identity import IdentityAccount
 from accounts.keys import AccountKey, AccountRole
 from accounts.log_archive import LogArchiveAccount, LogArchiveArgs, OpenSearchSizing
-from accounts.network_hub import NetworkHubAccount, NetworkHubArgs, ProxySizing, SpokePlan
+from accounts.network_hub import NetworkHubAccount, NetworkHubArgs, ProxySizing, SpokePlan, bucket_name_of
 from accounts.organization import SECURITY, OrganizationAccount, OrganizationArgs, TrailSettings
 from accounts.sandbox import SandboxAccount
 from accounts.security import SecurityAccount, SecurityArgs
-from accounts.workload import WorkloadAccount
+from accounts.workload import (
+    AlarmThresholds,
+    CacheSizing,
+    FeedSettings,
+    LedgerSizing,
+    RemoteFeed,
+    ServiceSizing,
+    WorkloadAccount,
+    WorkloadAccountArgs,
+    consumer_group,
+    event_bus_name,
+)
 from components.config_recorder import ConfigDelivery
+from components.egress_proxy import proxy_url
 from components.hybrid_connectivity import CustomerGatewaySpec, DirectConnectSpec, TransitVif
 from components.log_bucket import Lifecycle
 from components.organization_structure import NewAccount
 from components.spoke_vpc import SpokeVpcArgs
 from components.transit_gateway import Segment
+from components.vpc_baseline import WORKLOAD_INTERFACE_ENDPOINTS
+from openbanking.common.tables import TABLES
+from openbanking.deployables import DEPLOYABLES
 
 from .config import DataClassification, FoundationConfig, SandboxConfig, WorkloadConfig, WorkloadNetwork
 from .foundation import FoundationExports
@@ -72,7 +89,10 @@ class EnvironmentAssembly(Assembly):
         """The spoke VPC of `key`'s account, from the network hub built before it."""
         if self.network_hub is None:
             raise RuntimeError("the network hub is built before the spoke accounts (see the builder tables)")
-        return self.network_hub.spoke_vpc_args(spoke_plans(config)[key], config.region)
+        args = self.network_hub.spoke_vpc_args(spoke_plans(config)[key], config.region)
+        # The services and Lambdas call SQS, EventBridge and X-Ray besides what every spoke calls.
+        return replace(args, interface_endpoints=WORKLOAD_INTERFACE_ENDPOINTS) if key.role is AccountRole.WORKLOAD \
+            else args
 
 
 # --- the foundation stack -----------------------------------------------------------------------------------
@@ -157,10 +177,10 @@ SEGMENT_OF_ROLE = {
 
 
 def account_ids(config: WorkloadConfig | SandboxConfig | FoundationConfig) -> dict[AccountKey, str]:
-    """Every account this stack deploys into, workload accounts included."""
+    """Every account this stack deploys into, workload accounts included (in construction order)."""
     ids = {AccountKey(role): account_id for role, account_id in config.accounts.by_role().items()}
     if isinstance(config, WorkloadConfig):
-        ids |= {AccountKey.of_workload(name): w.account_id for name, w in config.workloads.items()}
+        ids |= {AccountKey.of_workload(name): config.workloads[name].account_id for name in workload_order(config)}
     return ids
 
 
@@ -216,10 +236,95 @@ def build_network_hub(config: WorkloadConfig | SandboxConfig, assembly: Environm
     return assembly.network_hub
 
 
+#: The services' code (Dockerfiles, the archives `make lambdas` builds in dist/): where the `openbanking` package
+#: the program reads its registry from lives, so images and archives are built from the very code described.
+SERVICES_DIR = Path(openbanking.__file__).resolve().parents[1]
+#: Who calls each exposed service through PrivateLink: the api account's gateway, and the IdP where it records
+#: the PSU's decision on the services' internal authorisation endpoints (ais, pis).
+ENDPOINT_CALLERS: dict[str, tuple[AccountRole, ...]] = {
+    "ais": (AccountRole.API, AccountRole.IDENTITY),
+    "pis": (AccountRole.API, AccountRole.IDENTITY),
+    "events": (AccountRole.API,),
+}
+
+
+def feed_owner(config: WorkloadConfig) -> str | None:
+    """The workload that holds the stack's core-banking feed (the config's rules make it one at most)."""
+    return next((name for name, w in config.workloads.items() if w.core_banking_feed is not None), None)
+
+
+def events_workload(config: WorkloadConfig) -> str:
+    """The workload that runs the events service (the config's rules make it exactly one)."""
+    return next(name for name, w in config.workloads.items() if w.services.events is not None)
+
+
+def workload_order(config: WorkloadConfig) -> list[str]:
+    """Workloads in construction order: the feed's owner first (the others connect to its cluster)."""
+    owner = feed_owner(config)
+    return sorted(config.workloads, key=lambda name: name != owner)
+
+
+def workload_args(config: WorkloadConfig, assembly: EnvironmentAssembly, key: AccountKey) -> WorkloadAccountArgs:
+    """One workload account's arguments: its services and stores from its config, its links to the rest of
+    the stack (the feed, the events bus, who may call it) from the other workloads' config."""
+    name = str(key.workload)
+    workload = config.workloads[name]
+    ids = account_ids(config)
+    services = {service: ServiceSizing(cpu=s.cpu, memory_mb=s.memory, min_tasks=s.min_tasks, max_tasks=s.max_tasks,
+                                       image_digest=s.image)
+                for service in workload.services.names() if (s := getattr(workload.services, service)) is not None}
+    ingesting = [n for n, w in config.workloads.items() if w.services.ingestion is not None]
+    owner = feed_owner(config)
+    feed = remote = None
+    if workload.core_banking_feed is not None:
+        f = workload.core_banking_feed
+        others = [n for n in ingesting if n != name]
+        feed = FeedSettings(kind=f.type, instance_type=f.instance_type, brokers_per_az=f.brokers_per_az,
+                            storage_gb=f.storage_gb,
+                            remote_consumer_account_ids=[ids[AccountKey.of_workload(n)] for n in others],
+                            remote_consumer_groups=[consumer_group(n) for n in others])
+    elif owner is not None and name in ingesting:
+        held = assembly.accounts.get(AccountKey.of_workload(owner))
+        if not isinstance(held, WorkloadAccount) or held.feed is None or held.feed.cluster_arn is None \
+                or held.feed.remote_bootstrap is None:
+            raise RuntimeError(f"the feed's owner ({owner}) is built before {name} (workload_order) and holds MSK")
+        remote = RemoteFeed(cluster_arn=held.feed.cluster_arn, bootstrap=held.feed.remote_bootstrap)
+    events_at = events_workload(config)
+    events_account = ids[AccountKey.of_workload(events_at)]
+    raisers = [n for n, w in config.workloads.items() if {"ais", "pis", "events"} & set(w.services.names())]
+    events = workload.services.events
+    network = config.network
+    return WorkloadAccountArgs(
+        workload=name, description=workload.description, vpc=assembly.spoke_vpc(config, key),
+        services=services, deployables=DEPLOYABLES, tables=TABLES, services_dir=SERVICES_DIR,
+        ledger=None if workload.ledger is None else LedgerSizing(
+            min_capacity=workload.ledger.min_capacity, max_capacity=workload.ledger.max_capacity,
+            instances=workload.ledger.instances, backup_retention_days=workload.ledger.backup_retention_days),
+        cache=None if workload.cache is None else CacheSizing(node_type=workload.cache.node_type,
+                                                              replicas=workload.cache.replicas),
+        feed=feed, remote_feed=remote,
+        event_bus_arn=f"arn:aws:events:{config.region}:{events_account}:event-bus/{event_bus_name(config.name)}",
+        event_publisher_account_ids=[ids[AccountKey.of_workload(n)] for n in raisers if n != events_at]
+        if name == events_at else [],
+        delivery_concurrency=events.delivery_concurrency if events is not None else 0,
+        endpoint_principals={service: [ids[AccountKey(role)] for role in ENDPOINT_CALLERS[service]]
+                             for service in services if service in ENDPOINT_CALLERS},
+        internal_ca_arn=config.internal_certificate_authority_arn, internal_domain=f"internal.{config.domain}",
+        public_base_url=f"https://api.{config.domain}", financial_id=config.open_banking.financial_id,
+        tpp_jwks_url_template=config.open_banking.tpp_jwks_url_template,
+        proxy_url=proxy_url(config.domain), egress_vpc_cidr=network.egress_vpc_cidr,
+        on_premises_cidrs=network.on_premises_cidrs, access_logs_bucket=bucket_name_of(
+            assembly.foundation.access_logs_bucket_arn),
+        log_retention_days=config.log_retention_days,
+        alarms=AlarmThresholds(p99_latency_ms=config.alarms.p99_latency_ms,
+                               server_error_percent=config.alarms.server_error_percent,
+                               dead_letters=config.alarms.dead_letters,
+                               feed_lag_seconds=config.alarms.feed_lag_seconds),
+    )
+
+
 def build_workload(config: WorkloadConfig, assembly: EnvironmentAssembly, ctx: AccountContext) -> Account:
-    workload = config.workloads[str(ctx.key.workload)]
-    return WorkloadAccount(_name(config, ctx), ctx, workload=str(ctx.key.workload), description=workload.description,
-                           vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child)
+    return WorkloadAccount(_name(config, ctx), ctx, workload_args(config, assembly, ctx.key), opts=assembly.child)
 
 
 EnvironmentBuilder = Callable[[WorkloadConfig, EnvironmentAssembly, AccountContext], Account]

@@ -258,12 +258,157 @@ class SandboxAccounts(Accounts):
     sandbox: AccountId
 
 
+#: The services a workload account can run (the Fargate deployables of services/openbanking/deployables.py).
+ServiceName = Literal["ais", "pis", "events", "ingestion"]
+#: Services that read the ledger (a copy of the system of record) and so need one in their account.
+LEDGER_READERS = ("ais", "pis")
+#: Services that use the Redis cache (AIS reads through it; ingestion invalidates it).
+CACHE_USERS = ("ais", "ingestion")
+#: Services a workload stack runs in exactly one account.
+SINGLETON_SERVICES = ("ais", "pis", "events")
+
+Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+#: Fargate's task CPU units -> the memory (MiB) each accepts.
+_FARGATE_MEMORY = {256: (512, 2048, 512), 512: (1024, 4096, 1024), 1024: (2048, 8192, 1024),
+                   2048: (4096, 16384, 1024), 4096: (8192, 30720, 1024), 8192: (16384, 61440, 4096),
+                   16384: (32768, 122880, 8192)}
+
+
+class ServiceSizing(_Model):
+    """How one service runs: task size, how many tasks, and which image."""
+
+    #: Fargate task CPU units (256, 512, 1024, ...).
+    cpu: int = 512
+    #: Task memory in MiB (a size Fargate pairs with `cpu`).
+    memory: int = 1024
+    #: Tasks autoscaling keeps at least and at most (CPU target tracking).
+    min_tasks: Annotated[int, Field(ge=1, le=100)] = 2
+    max_tasks: Annotated[int, Field(ge=1, le=100)] = 4
+    #: The image digest CI promoted into the account's ECR repository; omitted: built at `pulumi up` (Docker).
+    image: Digest | None = None
+
+    @model_validator(mode="after")
+    def _fits_fargate(self) -> Self:
+        problems = []
+        if self.cpu not in _FARGATE_MEMORY:
+            problems.append(("cpu", f"{self.cpu} is not a Fargate size ({', '.join(map(str, _FARGATE_MEMORY))})"))
+        else:
+            low, high, step = _FARGATE_MEMORY[self.cpu]
+            if not (low <= self.memory <= high and (self.memory - low) % step == 0):
+                problems.append(("memory", f"{self.memory} does not go with cpu {self.cpu} (Fargate: {low}-{high} "
+                                 f"MiB in steps of {step})"))
+        if self.max_tasks < self.min_tasks:
+            problems.append(("maxTasks", f"{self.max_tasks} is below minTasks ({self.min_tasks})"))
+        if problems:
+            raise section_problems(problems)
+        return self
+
+
+class EventsSizing(ServiceSizing):
+    """The events service, and how hard its delivery Lambda may push on TPP callbacks."""
+
+    #: Concurrent event-delivery Lambdas (reserved): the most callbacks in flight at once.
+    delivery_concurrency: Annotated[int, Field(ge=1, le=100)] = 5
+
+
+class WorkloadServices(_Model):
+    """The services a workload account runs; each of ais, pis and events in exactly one account."""
+
+    ais: ServiceSizing | None = None
+    pis: ServiceSizing | None = None
+    events: EventsSizing | None = None
+    ingestion: ServiceSizing | None = None
+
+    def names(self) -> list[ServiceName]:
+        return [name for name in ("ais", "pis", "events", "ingestion") if getattr(self, name) is not None]
+
+
+class LedgerSizing(_Model):
+    """Aurora PostgreSQL Serverless v2: the account's copy of the system of record."""
+
+    #: Capacity range in Aurora capacity units (0.5 steps; a minimum of 0 lets an idle cluster pause).
+    min_capacity: Annotated[float, Field(ge=0, le=256, multiple_of=0.5)] = 0.5
+    max_capacity: Annotated[float, Field(ge=1, le=256, multiple_of=0.5)] = 4
+    #: Instances: the writer plus readers in other AZs.
+    instances: Annotated[int, Field(ge=1, le=15)] = 1
+    #: Days of automated backups.
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> Self:
+        if self.max_capacity < self.min_capacity:
+            raise section_problems([("maxCapacity", f"{self.max_capacity} is below minCapacity ({self.min_capacity})")])
+        return self
+
+
+class CacheSizing(_Model):
+    """ElastiCache Valkey: the ledger's read-through cache."""
+
+    node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = "cache.t4g.small"
+    #: Replicas besides the primary (1 or more: Multi-AZ with automatic failover).
+    replicas: Annotated[int, Field(ge=0, le=5)] = 0
+
+
+class CoreBankingFeedSettings(_Model):
+    """The broker core banking publishes ledger events to (one per stack)."""
+
+    #: `msk` (Amazon MSK, IAM auth, shared across workload accounts) or `rabbitmq` (Amazon MQ, one account).
+    type: Literal["msk", "rabbitmq"]
+    #: Broker instance type: `kafka.*` for msk, `mq.*` for rabbitmq.
+    instance_type: str
+    #: MSK brokers in each availability zone.
+    brokers_per_az: Annotated[int, Field(ge=1, le=10)] = 1
+    #: MSK storage per broker in GiB.
+    storage_gb: Annotated[int, Field(ge=1, le=16384)] = 100
+
+    @model_validator(mode="after")
+    def _instance_fits_type(self) -> Self:
+        prefix = "kafka." if self.type == "msk" else "mq."
+        if not re.fullmatch(rf"{re.escape(prefix)}[a-z0-9]+\.[a-z0-9]+", self.instance_type):
+            raise section_problems([("instanceType", f"{as_written(self.instance_type)} is not a {self.type} "
+                                     f"instance type ({prefix}<family>.<size>)")])
+        return self
+
+
 class Workload(_Model):
-    """A workload account (e.g. `ais`, `pis`): one Open Banking service family in its own account."""
+    """A workload account (e.g. `ais`, `pis`): Open Banking services in their own account."""
 
     account_id: AccountId
     vpc_cidr: VpcCidr
     description: Annotated[str, Field(min_length=3, max_length=200)]
+    #: What the account runs.
+    services: WorkloadServices = WorkloadServices()
+    #: Its copy of the ledger: required where ais, pis or ingestion run.
+    ledger: LedgerSizing | None = None
+    #: Its cache: required where ais or ingestion run.
+    cache: CacheSizing | None = None
+    #: The stack's core-banking feed, in exactly one account that runs ingestion.
+    core_banking_feed: CoreBankingFeedSettings | None = None
+
+    @model_validator(mode="after")
+    def _stores_follow_services(self) -> Self:
+        names = self.services.names()
+        readers = [n for n in names if n in LEDGER_READERS]
+        problems = []
+        if readers and "ingestion" not in names:
+            problems.append(("services.ingestion", f"is required where {' and '.join(readers)} run (it fills this "
+                             "account's copy of the ledger)"))
+        ledger_users = [n for n in names if n in (*LEDGER_READERS, "ingestion")]
+        if ledger_users and self.ledger is None:
+            problems.append(("ledger", f"is required where {', '.join(ledger_users)} run (this account's copy of "
+                             "the ledger)"))
+        if not ledger_users and self.ledger is not None:
+            problems.append(("ledger", "is not used: no ledger service (ais, pis, ingestion) runs here"))
+        cache_users = [n for n in names if n in CACHE_USERS]
+        if cache_users and self.cache is None:
+            problems.append(("cache", f"is required where {', '.join(cache_users)} run"))
+        if not cache_users and self.cache is not None:
+            problems.append(("cache", "is not used: neither ais nor ingestion runs here"))
+        if self.core_banking_feed is not None and "ingestion" not in names:
+            problems.append(("coreBankingFeed", "belongs in an account that runs ingestion"))
+        if problems:
+            raise section_problems(problems)
+        return self
 
 
 # --- network -----------------------------------------------------------------------------------------------
@@ -556,6 +701,40 @@ class FoundationConfig(_Environment):
     foundation: Annotated[FoundationSettings, _required_because("allowed regions, log retention, OpenSearch")]
 
 
+PcaArn = Annotated[str, Field(pattern=r"^arn:aws:acm-pca:[a-z0-9-]+:[0-9]{12}:certificate-authority/[0-9a-f-]{36}$")]
+
+
+class AlarmThresholds(_Model):
+    """When the workload accounts' alarms fire."""
+
+    #: p99 latency of a service's requests, in milliseconds (OBIE's benchmark: 750 ms mean time to last byte).
+    p99_latency_ms: Annotated[int, Field(ge=50, le=30000)] = 1000
+    #: Share of a service's requests answered 5xx, in percent.
+    server_error_percent: Annotated[float, Field(gt=0, le=100)] = 1.0
+    #: Messages waiting on any dead-letter queue.
+    dead_letters: Annotated[int, Field(ge=1)] = 1
+    #: Seconds the ingestion consumers may lag behind core banking (MSK EstimatedMaxTimeLag).
+    feed_lag_seconds: Annotated[int, Field(ge=10)] = 300
+
+
+def _jwks_template(v: str) -> str:
+    if not re.fullmatch(r"https://[a-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/{}-]*", v) or "{tpp_id}" not in v:
+        raise ValueError("is not an https URL template with {tpp_id} in it (a TPP's signing JWKS)")
+    return v
+
+
+class OpenBankingSettings(_Model):
+    """The ASPSP in the Open Banking ecosystem."""
+
+    #: The ASPSP's Open Banking organisation id: `x-fapi-financial-id`, the `iss` of its signatures.
+    financial_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{18}$")]
+    #: Where the directory publishes a TPP's signing keys; `{tpp_id}` is replaced by the TPP's organisation id.
+    tpp_jwks_url_template: Annotated[str, AfterValidator(_jwks_template)]
+
+    def tpp_directory_host(self) -> str:
+        return self.tpp_jwks_url_template.split("/")[2].split(":")[0]
+
+
 class WorkloadConfig(_Environment):
     """A workload environment (dev, prod): network hub, identity, api and the workload accounts."""
 
@@ -566,6 +745,11 @@ class WorkloadConfig(_Environment):
     workloads: Annotated[dict[Name, Workload], Field(min_length=1),
                          _required_because("at least one workload account, e.g. ais, pis")]
     network: Annotated[WorkloadNetwork, _required_because("its CIDR plan")]
+    open_banking: Annotated[OpenBankingSettings, _required_because("the ASPSP's organisation id and the TPP directory")]
+    #: The bank's private CA (ACM Private CA, shared by RAM) that issues the services' internal TLS certificates.
+    internal_certificate_authority_arn: Annotated[
+        PcaArn, _required_because("the private CA that issues the services' TLS certificates")]
+    alarms: AlarmThresholds = AlarmThresholds()
 
 
 class SandboxConfig(_Environment):

@@ -20,9 +20,11 @@ from components.cidr_plan import SPOKE_TIERS
 
 from .config import (
     MAX_DX_ALLOWED_PREFIXES,
+    SINGLETON_SERVICES,
     Accounts,
     FoundationSettings,
     Network,
+    OpenBankingSettings,
     Stage,
     Workload,
     WorkloadNetwork,
@@ -120,9 +122,79 @@ def prod_foundation(stage: Stage, foundation: FoundationSettings) -> Iterator[st
                "minimum of 365 days")
 
 
+def services_run_once(workloads: dict[str, Workload]) -> Iterator[str]:
+    """ais, pis and events each run in exactly one account of the stack (the api edge routes each there)."""
+    for service in SINGLETON_SERVICES:
+        places = [name for name, w in workloads.items() if service in w.services.names()]
+        if not places:
+            yield (f"workloads: no account runs {service}; a workload stack runs each of "
+                   f"{', '.join(SINGLETON_SERVICES)} in exactly one account")
+        for extra in places[1:]:
+            yield (f"workloads.{extra}.services.{service}: already runs in workloads.{places[0]}; each of "
+                   f"{', '.join(SINGLETON_SERVICES)} runs in exactly one account")
+
+
+def one_core_banking_feed(workloads: dict[str, Workload]) -> Iterator[str]:
+    """One feed per stack, in an account that runs ingestion, able to serve every account that does."""
+    consumers = [name for name, w in workloads.items() if "ingestion" in w.services.names()]
+    owners = [name for name, w in workloads.items() if w.core_banking_feed is not None]
+    if consumers and not owners:
+        yield (f"workloads: ingestion runs in {', '.join(consumers)} but no account has the coreBankingFeed "
+               "(set it on one of them)")
+    for extra in owners[1:]:
+        yield (f"workloads.{extra}.coreBankingFeed: workloads.{owners[0]} has the stack's feed already; core "
+               "banking publishes to one")
+    if not owners:
+        return
+    owner = owners[0]
+    feed = workloads[owner].core_banking_feed
+    remote = [name for name in consumers if name != owner]
+    if feed is None or not remote:
+        return
+    if feed.type == "rabbitmq":
+        yield (f"workloads.{owner}.coreBankingFeed.type: 'rabbitmq' cannot serve ingestion in {', '.join(remote)}: "
+               "Amazon MQ has no cross-account connectivity; use msk")
+    elif feed.instance_type.startswith("kafka.t3."):
+        yield (f"workloads.{owner}.coreBankingFeed.instanceType: {as_written(feed.instance_type)} does not support "
+               f"MSK multi-VPC connectivity, which ingestion in {', '.join(remote)} needs (kafka.m5.large or larger)")
+
+
+def prod_workloads(stage: Stage, workloads: dict[str, Workload]) -> Iterator[str]:
+    """Prod survives the loss of a task, an instance or an AZ: two tasks at least, a reader to fail over to, a
+    cache replica, a broker with a customer key and rotatable credentials."""
+    if stage is not Stage.PROD:
+        return
+    for name, workload in workloads.items():
+        for service in workload.services.names():
+            sizing = getattr(workload.services, service)
+            if sizing.min_tasks < 2:
+                yield (f"workloads.{name}.services.{service}.minTasks: {sizing.min_tasks} is below the prod minimum "
+                       "of 2 (one task per availability zone at least)")
+        if workload.ledger is not None and workload.ledger.instances < 2:
+            yield (f"workloads.{name}.ledger.instances: {workload.ledger.instances} is below the prod minimum of 2 "
+                   "(a reader in another AZ to fail over to)")
+        if workload.cache is not None and workload.cache.replicas < 1:
+            yield (f"workloads.{name}.cache.replicas: {workload.cache.replicas} is below the prod minimum of 1 "
+                   "(Multi-AZ with automatic failover)")
+        feed = workload.core_banking_feed
+        if feed is not None and feed.type == "rabbitmq":
+            yield (f"workloads.{name}.coreBankingFeed.type: 'rabbitmq' is not allowed in prod: Amazon MQ keeps "
+                   "RabbitMQ data with an AWS-owned key and cannot rotate the broker user's password; use msk")
+
+
+def tpp_directory_is_reachable(open_banking: OpenBankingSettings, network: WorkloadNetwork) -> Iterator[str]:
+    """The services fetch TPPs' keys through the egress proxy: the directory must be on its allow-list."""
+    host = open_banking.tpp_directory_host()
+    allowed = network.egress_allowed_domains
+    if not any(d == host or (d.startswith(".") and (host == d[1:] or host.endswith(d))) for d in allowed):
+        yield (f"openBanking.tppJwksUrlTemplate: {as_written(open_banking.tpp_jwks_url_template)} names {host}, which "
+               "network.egressAllowedDomains does not let out; the services could not fetch TPPs' keys")
+
+
 RULES: tuple[Rule, ...] = (
     account_ids_unique, cidrs_do_not_overlap, workload_vpcs_fit_the_azs, prod_spans_availability_zones,
     prod_protects_state, prod_network, direct_connect_prefix_budget, allowed_regions_include_home, prod_foundation,
+    services_run_once, one_core_banking_feed, prod_workloads, tpp_directory_is_reachable,
 )
 
 #: A section the stack kind does not have (as opposed to one that failed its own validation).

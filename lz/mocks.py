@@ -141,7 +141,8 @@ def _bucket(s: Subject, id_: str, name: str) -> dict[str, Any]:
 def _kms_key(s: Subject, id_: str, name: str) -> dict[str, Any]:
     p = s.placement
     return {"keyId": id_, "arn": f"arn:aws:kms:{p.region}:{p.account_id}:key/{id_}",
-            "keyUsage": "ENCRYPT_DECRYPT", "customerMasterKeySpec": "SYMMETRIC_DEFAULT"}
+            "keyUsage": s.inputs.get("keyUsage", "ENCRYPT_DECRYPT"),
+            "customerMasterKeySpec": s.inputs.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT")}
 
 
 def _arn_as(template: str) -> Outputs:
@@ -171,9 +172,12 @@ def _lb(s: Subject, id_: str, name: str) -> dict[str, Any]:
 def _vpc_endpoint(s: Subject, id_: str, name: str) -> dict[str, Any]:
     p = s.placement
     dns = f"{id_}-{s.hex_id(8)}.vpce-svc.{p.region}.vpce.amazonaws.com"
-    return {"arn": f"arn:aws:ec2:{p.region}:{p.account_id}:vpc-endpoint/{id_}",
-            "dnsEntries": [{"dnsName": dns, "hostedZoneId": "Z7HUB22UULQXV"}],
-            "networkInterfaceIds": [f"eni-{s.hex_id()}"], "ownerId": p.account_id}
+    out: dict[str, Any] = {"arn": f"arn:aws:ec2:{p.region}:{p.account_id}:vpc-endpoint/{id_}",
+                           "dnsEntries": [{"dnsName": dns, "hostedZoneId": "Z7HUB22UULQXV"}],
+                           "networkInterfaceIds": [f"eni-{s.hex_id()}"], "ownerId": p.account_id}
+    if s.inputs.get("vpcEndpointType") == "Gateway":  # a gateway endpoint's routes go to its service's prefix list
+        out |= {"prefixListId": f"pl-{s.hex_id(8)}", "dnsEntries": [], "networkInterfaceIds": []}
+    return out
 
 
 def _endpoint_service(s: Subject, id_: str, name: str) -> dict[str, Any]:
@@ -213,7 +217,11 @@ def _rds_cluster(s: Subject, id_: str, name: str) -> dict[str, Any]:
     host = f"{name}.cluster-{s.hex_id(12)}.{p.region}.rds.amazonaws.com"
     return {"arn": f"arn:aws:rds:{p.region}:{p.account_id}:cluster:{name}", "endpoint": host,
             "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"), "port": 5432,
-            "clusterResourceId": f"cluster-{s.hex_id(26).upper()}"}
+            "clusterResourceId": f"cluster-{s.hex_id(26).upper()}",
+            "masterUserSecrets": [{"secretArn": f"arn:aws:secretsmanager:{p.region}:{p.account_id}:secret:rds!cluster-"
+                                                f"{s.uuid}-AbCdEf",
+                                   "kmsKeyId": s.inputs.get("masterUserSecretKmsKeyId", ""), "secretStatus": "active"}]
+            if s.inputs.get("manageMasterUserPassword") else []}
 
 
 def _replication_group(s: Subject, id_: str, name: str) -> dict[str, Any]:
@@ -341,6 +349,43 @@ def _resolver_endpoint(s: Subject, id_: str, name: str) -> dict[str, Any]:
             "hostVpcId": f"vpc-{s.hex_id()}", "ipAddresses": addresses}
 
 
+def _ecr_repository(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    p = s.placement
+    return {"arn": f"arn:aws:ecr:{p.region}:{p.account_id}:repository/{name}", "registryId": p.account_id,
+            "repositoryUrl": f"{p.account_id}.dkr.ecr.{p.region}.amazonaws.com/{name}"}
+
+
+def _built_image(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    """A docker-build image pushed under its first tag: `<tag>@sha256:<digest>`."""
+    tags = [t for t in s.inputs.get("tags", []) if isinstance(t, str)]
+    digest = f"sha256:{s.digest}"
+    return {"digest": digest, "ref": f"{tags[0]}@{digest}" if tags else "", "contextHash": s.hex_id(32)}
+
+
+def _random_password(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    return {"result": s.digest[:int(s.inputs.get("length", 32))], "bcryptHash": f"$2a$10${s.hex_id(53)}"}
+
+
+def _msk_cluster(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    p = s.placement
+    brokers = int(s.inputs.get("numberOfBrokerNodes", 3))
+    hosts = [f"b-{i}.{name}.{s.hex_id(6)}.c{i}.kafka.{p.region}.amazonaws.com" for i in range(1, brokers + 1)]
+    return {"arn": f"arn:aws:kafka:{p.region}:{p.account_id}:cluster/{name}/{s.uuid}-1",
+            "bootstrapBrokersSaslIam": ",".join(f"{h}:9098" for h in hosts),
+            "bootstrapBrokersVpcConnectivitySaslIam": ",".join(
+                f"{h}:{14000 + i}" for i, h in enumerate(hosts, start=1)),
+            "currentVersion": "K3AEGXETSR30VB", "clusterUuid": f"{s.uuid}-1"}
+
+
+def _mq_broker(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    p = s.placement
+    broker_id = f"b-{s.uuid}"
+    return {"arn": f"arn:aws:mq:{p.region}:{p.account_id}:broker:{name}:{broker_id}", "id": broker_id,
+            "instances": [{"consoleUrl": f"https://{broker_id}.mq.{p.region}.amazonaws.com",
+                           "endpoints": [f"amqps://{broker_id}.mq.{p.region}.amazonaws.com:5671"],
+                           "ipAddress": "10.0.0.10"}]}
+
+
 TYPE_OUTPUTS: dict[str, Outputs] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
@@ -378,7 +423,23 @@ TYPE_OUTPUTS: dict[str, Outputs] = {
     "aws:ecs/cluster:Cluster": _arn_as("arn:aws:ecs:{region}:{account}:cluster/{name}"),
     "aws:ecs/service:Service": _arn_as("arn:aws:ecs:{region}:{account}:service/{name}"),
     "aws:ecs/taskDefinition:TaskDefinition": _arn_as("arn:aws:ecs:{region}:{account}:task-definition/{name}:1"),
-    "aws:ecr/repository:Repository": _arn_as("arn:aws:ecr:{region}:{account}:repository/{name}"),
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "docker-build:index:Image": _built_image,
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "aws:msk/cluster:Cluster": _msk_cluster,
+    "aws:msk/configuration:Configuration": lambda s, id_, name: {
+        "arn": f"arn:aws:kafka:{s.placement.region}:{s.placement.account_id}:configuration/{name}/{s.uuid}",
+        "latestRevision": 1},
+    "aws:msk/vpcConnection:VpcConnection": lambda s, id_, name: {
+        "arn": f"arn:aws:kafka:{s.placement.region}:{s.placement.account_id}:vpc-connection/{s.uuid}"},
+    "aws:mq/broker:Broker": _mq_broker,
+    "aws:elasticache/user:User": lambda s, id_, name: {
+        "arn": f"arn:aws:elasticache:{s.placement.region}:{s.placement.account_id}:user:{s.inputs.get('userId', name)}"},
+    "aws:elasticache/userGroup:UserGroup": lambda s, id_, name: {
+        "arn": f"arn:aws:elasticache:{s.placement.region}:{s.placement.account_id}:usergroup:"
+               f"{s.inputs.get('userGroupId', name)}"},
+    "aws:lambda/eventSourceMapping:EventSourceMapping": lambda s, id_, name: {"uuid": s.uuid},
+    "aws:secretsmanager/secretVersion:SecretVersion": lambda s, id_, name: {"versionId": s.uuid},
     "aws:secretsmanager/secret:Secret": _arn_as("arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf"),
     "aws:wafv2/webAcl:WebAcl": _arn_as("arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{id}"),
     "aws:networkfirewall/firewall:Firewall": _firewall,
@@ -460,7 +521,8 @@ def computed_state(s: Subject, default_tags: Mapping[str, str]) -> tuple[str, di
     id_ = resource_id(s, name)
     state: dict[str, Any] = dict(s.inputs)
     state.setdefault("name", name)
-    state["arn"] = generic_arn(s, id_)
+    if "arn" not in s.inputs:  # an EventTarget's or TopicPolicy's `arn` names another resource: keep it
+        state["arn"] = generic_arn(s, id_)
     state.update(TYPE_OUTPUTS.get(s.type, lambda *_: {})(s, id_, name))
     if "region" not in s.inputs:
         state["region"] = s.placement.region
@@ -523,5 +585,10 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return {"names": [f"{p.region}{c}" for c in letters],
                     "zoneIds": [f"{p.region[:3]}{p.region.split('-')[-1]}-az{i}" for i in range(1, 4)],
                     "id": p.region}, []
+        if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            registry = str(args.args.get("registryId") or p.account_id)
+            return {"authorizationToken": "QVdTOnByZXZpZXc=", "userName": "AWS", "password": "preview",
+                    "proxyEndpoint": f"https://{registry}.dkr.ecr.{p.region}.amazonaws.com",
+                    "expiresAt": "2026-12-31T00:00:00Z", "id": p.region}, []
         raise MockError(f"the offline preview cannot answer the data source {args.token!r}; "
                         "pass the value in through config instead")

@@ -279,7 +279,7 @@ def test_proxy_hosts_are_hardened(rendered: Render, stack: str) -> None:
 def test_proxy_fleet_spans_every_az_behind_an_internal_nlb(rendered: Render, stack: str) -> None:
     rendering = rendered(stack)
     [group] = of_type(rendering, "aws:autoscaling/group:Group")
-    [nlb] = of_type(rendering, "aws:lb/loadBalancer:LoadBalancer")
+    [nlb] = [lb for lb in of_type(rendering, "aws:lb/loadBalancer:LoadBalancer") if lb["account"] == "network"]
     services = {s["id"] for s in of_type(rendering, SUBNET) if s["inputs"]["tags"]["lz:tier"] == "services"}
     assert set(group["inputs"]["vpcZoneIdentifiers"]) == set(nlb["inputs"]["subnets"]) == services
     assert nlb["inputs"]["internal"] is True and nlb["inputs"]["loadBalancerType"] == "network"
