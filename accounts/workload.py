@@ -98,6 +98,8 @@ class LedgerSizing:
     instances: int
     #: Days of automated backups.
     backup_retention_days: int
+    #: The migration task's image digest in this account's repository; None: built at `pulumi up`.
+    migration_image_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -423,8 +425,9 @@ class WorkloadAccount(SpokeAccount):
 
         # The one-off ledger migration (run before each deployment of the services: docs/workloads.md).
         self.migration = None
-        for spec in migrations if self.ledger is not None else []:
-            image = self._image(name, spec, None, args, ctx)
+        ledger = args.ledger
+        for spec in migrations if self.ledger is not None and ledger is not None else []:
+            image = self._image(name, spec, ledger.migration_image_digest if ledger else None, args, ctx)
             w = wiring(spec, resources)
             self.migration = ContainerTask(f"{name}-{_slug(spec.name)}", ContainerTaskArgs(
                 family=f"{prefix}-{_slug(spec.name)}", account_id=ctx.account_id, region=ctx.region,

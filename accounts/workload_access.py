@@ -253,7 +253,9 @@ def _table_statements(spec: Deployable, arns: Mapping[str, pulumi.Input[str]]) -
 def wiring(spec: Deployable, res: AccountResources) -> Wiring:
     """Everything `spec` is given in this account, from what it declares it uses (and nothing it does not)."""
     w = Wiring()
-    w.environment |= {"OB_ENVIRONMENT": res.environment, "OB_AWS_REGION": res.region, "OB_AUTH_MODE": "gateway"}
+    w.environment |= {"OB_ENVIRONMENT": res.environment, "OB_AWS_REGION": res.region}
+    if spec.kind == "service":  # the API Gateway authorizer has judged the caller; the services read its verdict
+        w.environment["OB_AUTH_MODE"] = "gateway"
     if spec.uses_tables:
         missing = [t for t in spec.tables if t not in res.table_arns]
         if missing:

@@ -299,7 +299,8 @@ def workload_args(config: WorkloadConfig, assembly: EnvironmentAssembly, key: Ac
         services=services, deployables=DEPLOYABLES, tables=TABLES, services_dir=SERVICES_DIR,
         ledger=None if workload.ledger is None else LedgerSizing(
             min_capacity=workload.ledger.min_capacity, max_capacity=workload.ledger.max_capacity,
-            instances=workload.ledger.instances, backup_retention_days=workload.ledger.backup_retention_days),
+            instances=workload.ledger.instances, backup_retention_days=workload.ledger.backup_retention_days,
+            migration_image_digest=workload.ledger.migration_image),
         cache=None if workload.cache is None else CacheSizing(node_type=workload.cache.node_type,
                                                               replicas=workload.cache.replicas),
         feed=feed, remote_feed=remote,

@@ -333,6 +333,8 @@ class LedgerSizing(_Model):
     instances: Annotated[int, Field(ge=1, le=15)] = 1
     #: Days of automated backups.
     backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
+    #: The migration task's image digest, promoted like the services'; omitted: built at `pulumi up`.
+    migration_image: Digest | None = None
 
     @model_validator(mode="after")
     def _range_in_order(self) -> Self:
