@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ConfigDict, with_config
+
 # pydantic checks these types at lz's boundary; on Python 3.11 it needs typing_extensions' TypedDict
 from typing_extensions import TypedDict
 
+#: A record with a key its type does not define is refused, not passed on.
+_EXACT = ConfigDict(extra="forbid")
 
+
+@with_config(_EXACT)
 class ResourceOptionsRecord(TypedDict):
     """The resource options the program gave the engine."""
 
@@ -27,6 +33,7 @@ class ResourceOptionsRecord(TypedDict):
     replaceOnChanges: list[str]
 
 
+@with_config(_EXACT)
 class ResourceRecord(TypedDict):
     """One registered resource (components, providers and stack references included)."""
 
@@ -45,6 +52,7 @@ class ResourceRecord(TypedDict):
     options: ResourceOptionsRecord
 
 
+@with_config(_EXACT)
 class ViolationRecord(TypedDict):
     """One policy violation, as the pack reported it."""
 
@@ -59,6 +67,7 @@ class ViolationRecord(TypedDict):
     remediation: str
 
 
+@with_config(_EXACT)
 class ReachabilityCellRecord(TypedDict):
     """From one Transit Gateway segment to another."""
 
@@ -68,6 +77,7 @@ class ReachabilityCellRecord(TypedDict):
     returns: bool
 
 
+@with_config(_EXACT)
 class ReachabilityRecord(TypedDict):
     """The segment matrix of the stack's Transit Gateway (empty without one)."""
 
@@ -75,6 +85,7 @@ class ReachabilityRecord(TypedDict):
     matrix: dict[str, dict[str, ReachabilityCellRecord]]
 
 
+@with_config(_EXACT)
 class PreviewRecord(TypedDict):
     """The whole file `lz preview --json` writes."""
 
