@@ -225,9 +225,10 @@ def test_the_command_exits_2_with_one_line_as_a_process() -> None:
     """The installed entry point, not the test runner: no traceback, no click 'Aborted!', exit 2."""
     result = subprocess.run([sys.executable, "-m", "lz.cli", "preview", "--program", str(MISBEHAVING),
                              "--stack", "base-exception"], capture_output=True, text=True, timeout=120)
+    line = (MISBEHAVING / "__main__.py").read_text().splitlines().index('    raise Vanished("the program is gone")') + 1
     assert result.returncode == EXIT_INVALID
     assert (result.stdout + result.stderr).strip().splitlines() == [
-        "error: misbehaving-program/base-exception: program error: Vanished: the program is gone (at __main__.py:48)"]
+        f"error: misbehaving-program/base-exception: program error: Vanished: the program is gone (at __main__.py:{line})"]
 
 
 def test_a_usage_error_exits_2_not_1() -> None:

@@ -52,6 +52,7 @@ def run_under_mocks(program: Callable[[], None]) -> CapturingMonitor:
     mocks = EchoMocks()
     monitor = CapturingMonitor(mocks)
     asyncio.set_event_loop(asyncio.new_event_loop())
+    internals.detach_root_stack()  # another test's root stack would parent ours
     pulumi.runtime.set_mocks(mocks, project="internals", stack="test", preview=False, monitor=monitor)
     pulumi.runtime.test(program)()
     return monitor
