@@ -60,7 +60,7 @@ def _loaded(name: str) -> bool:
 
 
 def _warm(modules: list[str]) -> None:
-    for name in modules:
+    for name in sorted(modules):  # a package before its modules: a provider SDK's lazy package breaks otherwise
         if not WARMABLE.match(name) or _loaded(name):
             continue
         try:

@@ -46,7 +46,7 @@ class Limits:
     #: Wall-clock seconds for the whole render (`--timeout`).
     timeout_s: float = 300.0
     #: Memory of each render process, in MiB (`--memory`; the process's data segment, the SDK included).
-    memory_mib: int = 4096
+    memory_mib: int = 2048
 
 
 def minimal_environment(home: str) -> dict[str, str]:

@@ -46,7 +46,7 @@ def summary(console: Console, rendering: Rendering) -> None:
     console.print(Text.assemble((rendering.program.name, "bold"), " / ", (rendering.stack, "bold cyan"),
                                 f": {total} resources in {len(accounts)} accounts"))
     if rendering.references:
-        console.print(f"reads the outputs of stack {', '.join(rendering.references)} (rendered first)")
+        console.print(f"reads the outputs of stack {', '.join(rendering.references)} (rendered for it)")
     for account, resources in sorted(accounts.items()):
         table = Table(title=f"account {account}", title_justify="left", show_edge=False)
         table.add_column("resource type")

@@ -53,7 +53,7 @@ def test_preview_dev_prints_each_account_and_exits_clean() -> None:
     for account in ("network (200000000001)", "identity (200000000002)", "api (200000000003)",
                     "workload:ais (200000000004)", "workload:pis (200000000005)"):
         assert f"account {account}" in result.output
-    assert "reads the outputs of stack foundation (rendered first)" in result.output
+    assert "reads the outputs of stack foundation (rendered for it)" in result.output
 
 
 def test_tree_shows_components_and_protection() -> None:
