@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
+import selectors
 import shutil
 import signal
 import socket
@@ -57,6 +57,15 @@ def minimal_environment(home: str) -> dict[str, str]:
     return env
 
 
+def _readable(sources: list[Any], timeout_s: float) -> list[Any]:
+    """Which of `sources` (sockets, file descriptors) can be read within `timeout_s` (any descriptor
+    number: a long test session may hold more than select() can watch)."""
+    with selectors.DefaultSelector() as selector:
+        for source in sources:
+            selector.register(source, selectors.EVENT_READ)
+        return [key.fileobj for key, _ in selector.select(timeout_s)]
+
+
 class RenderProcess:
     """One render in progress: its channel, the program's output, and the process to kill."""
 
@@ -99,8 +108,7 @@ class RenderProcess:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            sources: list[Any] = [self.channel] + ([self.output_fd] if self.output_fd is not None else [])
-            ready, _, _ = select.select(sources, [], [], remaining)
+            ready = _readable([self.channel, *([self.output_fd] if self.output_fd is not None else [])], remaining)
             if self.output_fd is not None and self.output_fd in ready:
                 self._read_output()
             if self.channel in ready:
@@ -116,7 +124,7 @@ class RenderProcess:
 
     def output(self) -> str:
         """What the program wrote to stdout and stderr (its last 64 KiB)."""
-        while self.output_fd is not None and select.select([self.output_fd], [], [], 0)[0]:
+        while self.output_fd is not None and _readable([self.output_fd], 0):
             self._read_output()
         text = self._output.decode("utf-8", errors="replace")
         return f"[{self._dropped} bytes before this were dropped]\n{text}" if self._dropped else text

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime.mocks import MockResourceArgs
+from pulumi.runtime import MockResourceArgs
 
 from .mocks import DEFAULT_ACCOUNT_ID, Placement
 from .pulumi_internals import MockMonitor, RequestFacts, no_options, request_facts
@@ -40,21 +40,21 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorder = recorder
 
-    def RegisterResource(self, request):
+    @staticmethod
+    def _serve(request: Any, read: bool, handle: Callable[[Any], Any]) -> Any:
+        """Handle a request with its facts at hand for `Recorder.record` (the mocks run on this thread)."""
         _current.facts = request_facts(request)
-        _current.read = False
+        _current.read = read
         try:
-            return super().RegisterResource(request)
+            return handle(request)
         finally:
             _current.facts = None
 
+    def RegisterResource(self, request):
+        return self._serve(request, False, super().RegisterResource)
+
     def ReadResource(self, request):
-        _current.facts = request_facts(request)
-        _current.read = True
-        try:
-            return super().ReadResource(request)
-        finally:
-            _current.facts = None
+        return self._serve(request, True, super().ReadResource)
 
     def Invoke(self, request):
         self.recorder.check_invoke(str(request.tok), str(request.provider or ""))
