@@ -83,13 +83,18 @@ def referenced_stack(program: Program, name: str) -> str:
 
 
 def _fingerprint(program: Program, stack: str) -> str:
-    """Every file of the program (size and modification time) and the stack: a changed file, a new
-    render."""
+    """Every file of the program (size and modification time, through symlinked directories) and the
+    stack: a changed file, a new render."""
     digest = hashlib.sha256(stack.encode())
+    seen: set[str] = set()
     for root in dict.fromkeys([program.directory, program.stack_directory]):
-        for current, directories, files in os.walk(root):
-            directories[:] = sorted(d for d in directories if not d.startswith(".") and d not in SKIPPED_DIRECTORIES
-                                    and not (Path(current) / d / "pyvenv.cfg").exists())
+        for current, directories, files in os.walk(root, followlinks=True):
+            seen.add(os.path.realpath(current))
+            directories[:] = sorted(
+                d for d in directories
+                if not d.startswith(".") and d not in SKIPPED_DIRECTORIES
+                and os.path.realpath(os.path.join(current, d)) not in seen
+                and not os.path.exists(os.path.join(current, d, "pyvenv.cfg")))
             for name in sorted(files):
                 try:
                     stat = os.stat(os.path.join(current, name))

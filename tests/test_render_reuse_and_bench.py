@@ -87,3 +87,23 @@ def test_the_floor_is_measured_in_a_process_of_its_own() -> None:
     floor = bench.measure_floor([50, 100], runs=1)
     assert set(floor) == {50, 100}
     assert all(seconds > 0 and peak_kib > 10_000 for seconds, peak_kib in floor.values())
+
+
+def test_a_change_behind_a_symlinked_directory_is_seen(tmp_path: Path) -> None:
+    """The bench's and tests' program copies link the landing zone's packages instead of copying them."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "__init__.py").write_text("")
+    (shared / "values.py").write_text("ANSWER = 1\n")
+    program_dir = tmp_path / "program"
+    program_dir.mkdir()
+    (program_dir / "shared").symlink_to(shared)
+    (program_dir / "Pulumi.yaml").write_text("name: linked\nruntime: python\n")
+    (program_dir / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (program_dir / "__main__.py").write_text(
+        "import pulumi\nfrom shared.values import ANSWER\npulumi.export('answer', ANSWER)\n")
+    with Renderer() as renderer:
+        program = Program.load(program_dir)
+        assert renderer.render(program, "dev").outputs == {"answer": 1}
+        (shared / "values.py").write_text("ANSWER = 22\n")
+        assert renderer.render(program, "dev").outputs == {"answer": 22}
