@@ -123,7 +123,10 @@ class Program:
         return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in self.stack_directory.glob("Pulumi.*.yaml"))
 
     def stack_file(self, stack: str) -> Path:
-        check_name(stack, "stack name")
+        try:
+            check_name(stack, "stack name")
+        except ProgramError as exc:
+            raise ProgramError(f"{self.stack_directory / 'Pulumi.<stack>.yaml'}: {exc}") from None
         path = self.stack_directory / f"Pulumi.{stack}.yaml"
         if not path.is_file():
             known = ", ".join(self.stacks()) or "none"

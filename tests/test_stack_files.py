@@ -79,12 +79,14 @@ def test_a_byte_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> N
 
 def test_a_300_character_stack_name_is_refused(tmp_path: Path) -> None:
     shown = preview_error(program(tmp_path, "config: {}\n"), stack="s" * 300)
-    assert shown == f"error: stack name {'s' * 40!r}... (300 characters): must be 1 to 100 characters long"
+    assert shown == (f"error: {tmp_path}/Pulumi.<stack>.yaml: stack name {'s' * 40!r}... (300 characters): must be "
+                     "1 to 100 characters long")
 
 
 def test_a_stack_name_with_a_path_in_it_is_refused(tmp_path: Path) -> None:
     shown = preview_error(program(tmp_path, "config: {}\n"), stack="../etc")
-    assert shown == "error: stack name '../etc': may contain only letters, digits, '-', '_' and '.'"
+    assert shown == (f"error: {tmp_path}/Pulumi.<stack>.yaml: stack name '../etc': may contain only letters, digits, "
+                     "'-', '_' and '.'")
 
 
 def test_an_esc_environment_is_refused(tmp_path: Path) -> None:
