@@ -176,3 +176,14 @@ def test_policies_lists_the_pack(tmp_path: Path) -> None:
     ids = {row["id"] for row in rows}
     assert {"ob-s3-pab", "ob-apigw-mtls", "ob-explicit-provider"} <= ids
     assert all(row["frameworks"] and row["severity"] for row in rows)
+
+
+def test_a_config_error_keeps_the_brackets_of_its_pattern(tmp_path: Path) -> None:
+    for item in ("Pulumi.yaml", "__main__.py", "environments", "accounts", "components", "Pulumi.foundation.yaml"):
+        (tmp_path / item).symlink_to(ROOT / item)
+    prod = (ROOT / "Pulumi.prod.yaml").read_text()
+    (tmp_path / "Pulumi.prod.yaml").write_text(prod.replace("connectionId: dxcon-ex4mp1e1", "connectionId: dxcon-BAD"))
+    result = lz("preview", "--program", str(tmp_path), "--stack", "prod")
+    assert result.exit_code == EXIT_INVALID
+    assert "'dxcon-BAD'" in result.output
+    assert "'^dxcon-[a-z0-9]{8}$'" in result.output
