@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from openbanking_policies.enforcement import EnforcementConfigError, load_enforcement, policy_config
-from openbanking_policies.offline import evaluate
+from openbanking_policies.offline import Violation, evaluate
 
 from .project import ProgramError
+from .record import ViolationRecord
 from .render import Rendering
 
 POLICY_CONFIG_DIR = Path(__file__).resolve().parents[1] / "policies" / "config"
@@ -43,6 +44,11 @@ def policy_config_file(rendering: Rendering, explicit: Path | None) -> Path | No
     return default if default.is_file() else None
 
 
+def violation_record(v: Violation) -> ViolationRecord:
+    return {"policy": v.policy, "severity": v.severity, "level": v.level, "urn": v.urn, "name": v.name,
+            "type": v.type, "account": v.account, "message": v.message, "remediation": v.remediation}
+
+
 def check(rendering: Rendering, *, stage: str | None = None, config_file: Path | None = None) -> list[dict[str, Any]]:
     """Violations of the rendering, as JSON-ready dicts; also stored on the rendering."""
     stage = stage_of(rendering, stage)
@@ -54,5 +60,5 @@ def check(rendering: Rendering, *, stage: str | None = None, config_file: Path |
         raise ProgramError(f"policy config {source}:\n" + "\n".join(exc.problems)) from None
     tags = {STAGE_TAG: stage, "openbanking:environment": rendering.stack}
     found = evaluate(rendering.resources, stack_tags=tags, levels=levels, config=config)
-    rendering.violations = [v.to_json() for v in found]
+    rendering.violations = [dict(violation_record(v)) for v in found]
     return rendering.violations

@@ -19,8 +19,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 runner = CliRunner()
 
 
-def lz(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False, env={"COLUMNS": "250"})
+def lz(*args: str, program: Path | None = ROOT):
+    """`lz ARGS --program PROGRAM` as a user runs it (in this process, sharing its render processes)."""
+    preview_here = program is not None and args[0] == "preview" and "--program" not in args
+    where = ["--program", str(program)] if preview_here else []
+    return runner.invoke(app, [*args, *where], catch_exceptions=False, env={"COLUMNS": "250"})
 
 
 @pytest.fixture()
@@ -50,7 +53,7 @@ def test_preview_dev_prints_each_account_and_exits_clean() -> None:
     for account in ("network (200000000001)", "identity (200000000002)", "api (200000000003)",
                     "workload:ais (200000000004)", "workload:pis (200000000005)"):
         assert f"account {account}" in result.output
-    assert "reads the outputs of stack foundation (rendered first)" in result.output
+    assert "reads the outputs of stack foundation (rendered for it)" in result.output
 
 
 def test_tree_shows_components_and_protection() -> None:
@@ -93,17 +96,14 @@ def test_broken_config_is_one_line_per_problem_without_traceback(project_copy: P
     assert "Traceback" not in result.output
 
 
-def test_broken_config_registers_nothing(project_copy: Path) -> None:
-    from lz.project import Program
-    from lz.render import Recorder, _run
-
+def test_broken_config_writes_no_record(project_copy: Path, tmp_path: Path) -> None:
     stack_file = project_copy / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text().replace("region: eu-west-2", "region: eu-west-9"))
-    program = Program.load(project_copy)
-    recorder = Recorder(None, "dev", "eu-west-2", set(), {}, program.name)
-    with pytest.raises(Exception, match="is not a known AWS region"):
-        _run(program, "dev", program.config("dev"), recorder)
-    assert recorder.resources == []
+    out = tmp_path / "dev.json"
+    result = lz("preview", "--program", str(project_copy), "--stack", "dev", "--json", str(out))
+    assert result.exit_code == EXIT_INVALID
+    assert "is not a known AWS region" in result.output
+    assert not out.exists()
 
 
 def test_program_error_is_reported_with_its_location(project_copy: Path) -> None:
@@ -118,9 +118,11 @@ def test_program_error_is_reported_with_its_location(project_copy: Path) -> None
 def test_resource_without_provider_is_refused_when_defaults_are_disabled(project_copy: Path) -> None:
     main = project_copy / "__main__.py"
     main.write_text(main.read_text() + "\nimport pulumi_aws as aws\naws.sqs.Queue('stray')\n")
+    line = main.read_text().splitlines().index("aws.sqs.Queue('stray')") + 1
     result = lz("preview", "--program", str(project_copy), "--stack", "dev")
     assert result.exit_code == EXIT_INVALID
     assert "aws:sqs/queue:Queue::stray: has no explicit provider" in result.output
+    assert f"(created at __main__.py:{line})" in result.output
 
 
 def test_program_renders_another_teams_program() -> None:
@@ -145,6 +147,18 @@ def test_program_without_pulumi_yaml_is_a_clear_error(tmp_path: Path) -> None:
     assert "no Pulumi.yaml here" in result.output
 
 
+def test_without_program_lz_renders_the_project_it_stands_in(project_copy: Path, monkeypatch) -> None:
+    """As `pulumi` does: the nearest Pulumi.yaml at or above the current directory."""
+    monkeypatch.chdir(project_copy / "components")
+    result = lz("preview", "--stack", "dev", program=None)
+    assert result.exit_code == EXIT_CLEAN, result.output
+    assert "open-banking-landing-zone / dev" in result.output
+    (project_copy / "Pulumi.yaml").rename(project_copy / "Pulumi.yml.disabled")
+    result = lz("preview", "--stack", "dev", program=None)
+    assert result.exit_code == EXIT_INVALID
+    assert "no Pulumi.yaml here or in any directory above" in result.output
+
+
 def test_a_mandatory_violation_exits_1(project_copy: Path) -> None:
     account = project_copy / "components" / "account_baseline.py"
     account.write_text(account.read_text().replace("block_public_policy=True", "block_public_policy=False", 1))
@@ -162,3 +176,14 @@ def test_policies_lists_the_pack(tmp_path: Path) -> None:
     ids = {row["id"] for row in rows}
     assert {"ob-s3-pab", "ob-apigw-mtls", "ob-explicit-provider"} <= ids
     assert all(row["frameworks"] and row["severity"] for row in rows)
+
+
+def test_a_config_error_keeps_the_brackets_of_its_pattern(tmp_path: Path) -> None:
+    for item in ("Pulumi.yaml", "__main__.py", "environments", "accounts", "components", "Pulumi.foundation.yaml"):
+        (tmp_path / item).symlink_to(ROOT / item)
+    prod = (ROOT / "Pulumi.prod.yaml").read_text()
+    (tmp_path / "Pulumi.prod.yaml").write_text(prod.replace("connectionId: dxcon-ex4mp1e1", "connectionId: dxcon-BAD"))
+    result = lz("preview", "--program", str(tmp_path), "--stack", "prod")
+    assert result.exit_code == EXIT_INVALID
+    assert "'dxcon-BAD'" in result.output
+    assert "'^dxcon-[a-z0-9]{8}$'" in result.output
