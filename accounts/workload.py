@@ -64,7 +64,8 @@ from .workload_access import (
     wiring,
 )
 
-#: The metrics namespace the services publish request counts and latencies to (CloudWatch embedded metric format).
+#: The metrics namespace the services publish request counts and latencies to (CloudWatch embedded metric format,
+#: services/openbanking/common/metrics.py; a test ties the two).
 SERVICE_METRICS_NAMESPACE = "OpenBanking/Services"
 #: The database every ledger copy is kept in.
 LEDGER_DATABASE = "ledger"

@@ -66,6 +66,8 @@ class Deployable(Protocol):
     @property
     def tables(self) -> tuple[str, ...]: ...
     @property
+    def serves_http(self) -> bool: ...
+    @property
     def uses_tables(self) -> bool: ...
     @property
     def uses_ledger(self) -> bool: ...
@@ -256,6 +258,8 @@ def wiring(spec: Deployable, res: AccountResources) -> Wiring:
     w.environment |= {"OB_ENVIRONMENT": res.environment, "OB_AWS_REGION": res.region}
     if spec.kind == "service":  # the API Gateway authorizer has judged the caller; the services read its verdict
         w.environment["OB_AUTH_MODE"] = "gateway"
+    if spec.serves_http:  # request counts, 5xx and latency as embedded metrics: the service alarms watch them
+        w.environment["OB_REQUEST_METRICS"] = "true"
     if spec.uses_tables:
         missing = [t for t in spec.tables if t not in res.table_arns]
         if missing:

@@ -92,9 +92,14 @@ class RequestFacts:
 
 def request_facts(request: Any) -> RequestFacts:
     """Read a `RegisterResourceRequest` or `ReadResourceRequest` (fields a read lacks count as unset)."""
-    # The URNs the program gave as aliases. Alias specs are not recorded: the provider SDKs add their
-    # own type aliases to every resource (e.g. every S3 Bucket), which would bury the program's.
+    # The URNs the program gave as aliases, and its alias specs that move a resource from another parent
+    # (`Alias(parent=...)`, written `parent=<urn>`). Specs that change only the type are left out: the provider
+    # SDKs add such aliases of their own to many resources (e.g. every S3 Bucket), which would bury the program's.
     aliases = [str(a) for a in getattr(request, "aliasURNs", ())]
+    for alias in getattr(request, "aliases", ()):
+        spec = getattr(alias, "spec", None)
+        if spec is not None and (spec.parentUrn or spec.noParent):
+            aliases.append(f"parent={spec.parentUrn}" if spec.parentUrn else "parent=<none>")
     options: ResourceOptionsRecord = {
         "protect": bool(getattr(request, "protect", False)),
         "retainOnDelete": bool(getattr(request, "retainOnDelete", False)),

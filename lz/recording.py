@@ -188,9 +188,11 @@ class Recorder:
         source = facts.source if facts is not None else None
         with self._lock:
             if urn in self._sources:
+                # in source order: the SDK registers concurrently, so arrival order varies from run to run
+                first, second = sorted((self._sources[urn], source), key=lambda s: (s is None, s or ("", 0)))
                 self.problems.append(
                     f"duplicate URN {urn}: two resources of type {args.typ} named {args.name!r} under one parent, "
-                    f"created at {self._where(self._sources[urn])} and at {self._where(source)}")
+                    f"created at {self._where(first)} and at {self._where(second)}")
             else:
                 self._sources[urn] = source
             if (custom and not provider_urn and not args.typ.startswith("pulumi:")

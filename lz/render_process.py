@@ -90,8 +90,14 @@ def describe(exc: BaseException, directory: Path) -> str:
                 "tell whether it registered everything")
     if isinstance(exc, pulumi.RunError):
         return str(exc)
-    text = str(exc)
-    return f"program error: {type(exc).__name__}{': ' + text if text else ''}{_where(exc, directory)}"
+    kind, text = type(exc).__name__, str(exc)
+    # The SDK wraps an error raised while it resolved a resource's input ("While processing input: ...\n
+    # ValueError has risen: <the program's message>"): the program's own message is what the user needs.
+    while " has risen: " in text:
+        head, _, text = text.rpartition(" has risen: ")
+        kind = head.rsplit("\n", 1)[-1].strip() or kind
+    text = " ".join(text.split("\n"))
+    return f"program error: {kind}{': ' + text if text else ''}{_where(exc, directory)}"
 
 
 def _sdk_modules() -> list[str]:

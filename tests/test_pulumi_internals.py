@@ -110,14 +110,19 @@ def test_request_facts_read_every_option_the_record_keeps() -> None:
         "urn:pulumi:test::internals::pulumi:pulumi:Stack$pulumi:providers:aws::p::")
 
 
-def test_alias_urns_are_recorded_and_the_sdks_alias_specs_are_not() -> None:
+def test_alias_urns_and_moves_from_another_parent_are_recorded_and_the_sdks_alias_specs_are_not() -> None:
     def program() -> None:
         provider = aws.Provider("p", region="eu-west-2")
         aws.s3.Bucket("bucket", opts=pulumi.ResourceOptions(provider=provider, aliases=[pulumi.Alias(name="old")]))
+        holder = Holder("holder", pulumi.ResourceOptions(providers={"aws": provider}))
+        aws.sqs.Queue("moved", opts=pulumi.ResourceOptions(provider=provider, aliases=[pulumi.Alias(parent=holder)]))
 
-    request = run_under_mocks(program).requests["bucket"]
+    requests = run_under_mocks(program).requests
+    request = requests["bucket"]
     assert len(request.aliases) >= 2  # the program's alias and the SDK's own type aliases, as specs
     assert internals.request_facts(request).options["aliases"] == list(request.aliasURNs) == []
+    assert internals.request_facts(requests["moved"]).options["aliases"] == [
+        "parent=urn:pulumi:test::internals::pulumi:pulumi:Stack$test:index:Holder::holder"]
 
 
 def test_source_positions_only_give_what_the_sdk_gives_first() -> None:

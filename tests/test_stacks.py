@@ -252,3 +252,19 @@ def test_shipped_stack_has_no_mandatory_policy_violation(rendered: Render, stack
     rendering = rendered(stack)
     violations = policy_gate.check(rendering)
     assert [v for v in violations if v["level"] == "mandatory"] == []
+
+
+@pytest.mark.parametrize("stack", ["sandbox", "dev", "prod"])
+def test_resources_moved_into_the_link_components_keep_their_old_parent_as_an_alias(rendered: Render,
+                                                                                     stack: str) -> None:
+    """A stack deployed before SpokeLink and SegmentAttachment existed keeps its routes, associations and
+    accepters: each moved resource names the parent it had then, which is still in the stack."""
+    rendering = rendered(stack)
+    urns = {r["urn"] for r in rendering.resources}
+    links = {r["urn"] for r in rendering.resources if r["type"] in (SPOKE_LINK, "openbanking:network:SegmentAttachment")}
+    moved = [r for r in aws_resources(rendering) if r["parent"] in links]
+    assert moved
+    for resource in moved:
+        [alias] = resource["options"]["aliases"]
+        old_parent = alias.removeprefix("parent=")
+        assert alias.startswith("parent=") and old_parent in urns and old_parent not in links, resource["urn"]

@@ -138,6 +138,11 @@ class Deployable:
         return tuple(dict.fromkeys((*self.reads_tables, *self.writes_tables)))
 
     @property
+    def serves_http(self) -> bool:
+        """A long-running service that answers HTTP requests behind a load balancer."""
+        return self.kind == "service" and self.port is not None
+
+    @property
     def uses_tables(self) -> bool:
         return bool(self.tables)
 

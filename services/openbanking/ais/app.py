@@ -51,4 +51,5 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
     )
     return create_app("Open Banking account information (v3.1.11)",
                       [(BASE_PATH, consents.router), (BASE_PATH, accounts.router), ("", consents.internal_router)],
-                      deps=deps, caller_resolver=resolve_caller(settings, caller_resolver))
+                      deps=deps, caller_resolver=resolve_caller(settings, caller_resolver),
+                      request_metrics=(settings.environment, "ais") if settings.request_metrics else None)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Request
 from .context import Caller, gateway_caller
 from .errors import install_error_handlers
 from .fapi import FapiMiddleware
+from .metrics import RequestMetrics
 
 _heap_frozen = False
 
@@ -50,14 +51,19 @@ def _freezing(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] |
 def create_app(title: str, routers: Iterable[tuple[str, APIRouter]], *, deps: object = None,
                caller_resolver: Callable[[Request], Caller] = gateway_caller,
                lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
-               body_media_types: Iterable[str] = ("application/json",)) -> FastAPI:
+               body_media_types: Iterable[str] = ("application/json",),
+               request_metrics: tuple[str, str] | None = None) -> FastAPI:
     """`routers` are (base path, router) pairs, e.g. ("/open-banking/v3.1/aisp", accounts.router); `deps` is the
-    service's dependency container (`app.state.deps`)."""
+    service's dependency container (`app.state.deps`); `request_metrics` is (environment, service) when each
+    request is to be written as an embedded-metric line (:mod:`openbanking.common.metrics`)."""
     app = FastAPI(title=title, lifespan=_freezing(lifespan), docs_url=None, redoc_url=None)
     app.state.caller_resolver = caller_resolver
     app.state.deps = deps
     install_error_handlers(app)
     app.add_middleware(FapiMiddleware, body_media_types=tuple(body_media_types))  # type: ignore[arg-type]
+    if request_metrics is not None:  # outermost: it times the whole request, error handling included
+        environment, service = request_metrics
+        app.add_middleware(RequestMetrics, environment=environment, service=service)  # type: ignore[arg-type]
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -74,6 +74,9 @@ class ServiceSettings(BaseSettings):
         default="local", description="environment name (cache namespace, logs); only `local` may sign with an "
                                      "ephemeral key or accept http callbacks")
     aws_region: Annotated[str, Deployed()] = Field(default="eu-west-2", description="the region of every AWS client")
+    request_metrics: Annotated[bool, Deployed("serves_http")] = Field(
+        default=False, description="write each request's count, 5xx and latency as a CloudWatch embedded-metric line "
+                                   "(the workload accounts' alarms watch them)")
     dynamodb_endpoint_url: str | None = Field(default=None, description="a local DynamoDB (moto) endpoint")
     sqs_endpoint_url: str | None = Field(default=None, description="a local SQS (moto) endpoint")
     table_prefix: Annotated[str, Deployed("uses_tables")] = Field(

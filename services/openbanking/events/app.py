@@ -46,6 +46,7 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
         allow_insecure_callbacks=settings.environment == "local",
         long_poll_seconds=long_poll_seconds)
     app = create_app("Events (OBIE v3.1.11)", [(BASE_PATH, subscriptions.router), (BASE_PATH, polling.router)],
-                     deps=deps, caller_resolver=resolve_caller(settings, caller_resolver))
+                     deps=deps, caller_resolver=resolve_caller(settings, caller_resolver),
+                     request_metrics=(settings.environment, "events") if settings.request_metrics else None)
     app.add_middleware(SignedResponseMiddleware, signer=signer)  # type: ignore[arg-type]
     return app

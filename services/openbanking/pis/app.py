@@ -61,6 +61,7 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
         funds=funds, publisher=publisher, now=now)
     app = create_app("Payment initiation (OBIE v3.1.11)",
                      [(BASE_PATH, consents.router), (BASE_PATH, payments.router), (INTERNAL_PATH, internal.router)],
-                     deps=deps, caller_resolver=resolve_caller(settings, caller_resolver))
+                     deps=deps, caller_resolver=resolve_caller(settings, caller_resolver),
+                     request_metrics=(settings.environment, "pis") if settings.request_metrics else None)
     app.add_middleware(SignedResponseMiddleware, signer=signer or load_signer(settings))  # type: ignore[arg-type]
     return app
