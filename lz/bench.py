@@ -14,8 +14,10 @@ stack and every row of the scaling table, and a cost per workload account that d
 number of accounts.
 
 The scaling table renders copies of the prod stack with 1, 5, 10, 20 and 40 workload accounts, made
-from the `workloads:` entries of Pulumi.prod.yaml (each a copy of the first, with its own name, account
-id and CIDR) in a temporary directory; nothing is written into the repository. The environment config
+from the `workloads:` entries of Pulumi.prod.yaml in a temporary directory; nothing is written into the
+repository. One account runs every shipped service (each service runs in exactly one account); with more,
+the shipped accounts keep theirs and the others are copies of the first without services (each with its
+own name, account id and CIDR). The environment config
 allows at most 20 prefixes over a Direct Connect gateway association (16 workload accounts with three
 AZs), so every copy leaves Direct Connect out (the VPN stays) and is judged as nonprod, which is the
 stage that may go without it; each row is otherwise prod's config.
@@ -191,24 +193,38 @@ def _account_ids(value: Any) -> set[str]:
     return {value} if isinstance(value, str) and len(value) == 12 and value.isdigit() else set()
 
 
+#: What makes a workload account run something; a bench copy beyond the shipped accounts runs nothing.
+_SERVICE_KEYS = ("services", "ledger", "cache", "coreBankingFeed")
+
+
 def with_workloads(stack_doc: dict[str, Any], count: int) -> dict[str, Any]:
-    """The stack document with `count` workload accounts, each a copy of its first workload entry with
-    a name, an account id and a CIDR of its own (of the same size, overlapping nothing in the config)."""
+    """The stack document with `count` workload accounts: one running every shipped service, or the shipped
+    accounts plus copies of the first without services, each with a name, an account id and a CIDR of its
+    own (of the same size, overlapping nothing in the config)."""
     doc = copy.deepcopy(stack_doc)
     environment = doc["config"][CONFIG_KEY]
-    template = next(iter(environment["workloads"].values()))
+    shipped: dict[str, Any] = environment["workloads"]
+    template = next(iter(shipped.values()))
+    if count == 1:  # every service in one account: the first's stores, everyone's services
+        merged = copy.deepcopy(template)
+        merged["services"] = {k: v for w in shipped.values() for k, v in (w.get("services") or {}).items()}
+        environment["workloads"] = {next(iter(shipped)): merged}
+        base: dict[str, Any] = {}
+    else:
+        base = dict(list(shipped.items())[:count])
     size = ipaddress.IPv4Network(template["vpcCidr"], strict=False).prefixlen
-    taken = _networks({k: v for k, v in environment.items() if k != "workloads"})
-    ids = _account_ids({k: v for k, v in environment.items() if k != "workloads"})
+    taken = _networks({k: v for k, v in environment.items() if k != "workloads"} | {"workloads": base})
+    ids = _account_ids({k: v for k, v in environment.items() if k != "workloads"} | {"workloads": base})
     candidates = (n for n in ipaddress.IPv4Network("10.128.0.0/9").subnets(new_prefix=size)
                   if not any(n.overlaps(t) for t in taken))
     next_id = int(template["accountId"])
-    workloads = {}
-    for i in range(count):
+    workloads = dict(base) if count > 1 else environment["workloads"]
+    bare = {k: v for k, v in template.items() if k not in _SERVICE_KEYS}
+    for i in range(len(workloads), count):
         next_id += 1
         while f"{next_id:012d}" in ids:
             next_id += 1
-        entry = copy.deepcopy(template)
+        entry = copy.deepcopy(bare)
         entry |= {"accountId": f"{next_id:012d}", "vpcCidr": str(next(candidates)),
                   "description": f"{template.get('description', 'workload')} (bench copy {i + 1})"}
         workloads[f"wl{i + 1:02d}"] = entry

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from environments.validation import load_environment
 from lz import bench, pulumi_yaml
 from lz.isolation import ForkServer
 from lz.project import Program
@@ -64,22 +65,27 @@ def test_the_bench_copies_of_prod_have_their_own_names_ids_and_ranges() -> None:
     nets = [ipaddress.IPv4Network(w["vpcCidr"]) for w in workloads.values()]
     taken = bench._networks({k: v for k, v in environment.items() if k != "workloads"})
     assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:] + taken)
-    template = next(iter(prod["config"][bench.CONFIG_KEY]["workloads"].values()))
-    assert all(set(w) == set(template) for w in workloads.values())
+    shipped = prod["config"][bench.CONFIG_KEY]["workloads"]
+    assert {name: workloads[name] for name in shipped} == shipped  # the shipped accounts run what they run
+    template = next(iter(shipped.values()))
+    copies = [w for name, w in workloads.items() if name not in shipped]
+    assert all(set(w) == set(template) - {"services", "ledger", "cache", "coreBankingFeed"} for w in copies)
     assert "directConnect" not in environment["network"] and environment["stage"] == "nonprod"
+    for count in (1, 2, 5):  # every copy is a config the landing zone accepts
+        assert load_environment(bench.with_workloads(prod, count)["config"][bench.CONFIG_KEY])
     assert prod["config"][bench.CONFIG_KEY]["workloads"] == pulumi_yaml.load(ROOT / "Pulumi.prod.yaml")[
         "config"][bench.CONFIG_KEY]["workloads"]  # the original is untouched
 
 
 def test_the_bench_renders_prod_copies_outside_the_repository(tmp_path: Path) -> None:
     before = sorted(p.name for p in ROOT.iterdir())
-    program, stacks = bench.scaling_program(tmp_path, (1, 3))
+    program, stacks = bench.scaling_program(tmp_path, (1, 2, 3))
     with Renderer(reuse=False) as renderer:
-        one, three = (renderer.render(program, stack) for stack in stacks)
+        one, two, three = (renderer.render(program, stack) for stack in stacks)
     accounts = {r["account"] for r in three.resources if r["custom"] and r["type"].startswith("aws:")}
-    assert {"workload:wl01", "workload:wl02", "workload:wl03"} <= accounts
-    per_workload = (len(three.resources) - len(one.resources)) / 2
-    assert per_workload > 20
+    assert {"workload:ais", "workload:pis", "workload:wl03"} <= accounts
+    assert {r["account"] for r in one.resources if r["type"] == "aws:ecs/service:Service"} == {"workload:ais"}
+    assert len(three.resources) - len(two.resources) > 20
     assert sorted(p.name for p in ROOT.iterdir()) == before
 
 
