@@ -244,10 +244,6 @@ def _check_cloudfront(args: ResourceValidationArgs, report: ReportViolation) -> 
             if ssl_method == "vip":
                 report("viewerCertificate.sslSupportMethod is 'vip'; use 'sni-only'.", None)
 
-    logging = get(props, "loggingConfig")
-    if logging is None:
-        report("loggingConfig is absent; access logs must be delivered to an S3 bucket.", None)
-
     for i, origin in enumerate(items(get(props, "origins"))):
         if is_unknown(origin):
             continue
@@ -268,8 +264,8 @@ def _check_cloudfront(args: ResourceValidationArgs, report: ReportViolation) -> 
 
 cloudfront = resource_policy(
     name="ob-cloudfront",
-    description="CloudFront distributions must use HTTPS end to end with TLS 1.2, a custom certificate, "
-                "access logging and origin access control for S3 origins.",
+    description="CloudFront distributions must use HTTPS end to end with TLS 1.2, a custom certificate "
+                "and origin access control for S3 origins (access logging: ob-cloudfront-logging-coverage).",
     severity=Severity.HIGH,
     frameworks=[("FSBP", "CloudFront.3"), ("FSBP", "CloudFront.5"), ("FSBP", "CloudFront.7"),
                 ("FSBP", "CloudFront.8"), ("FSBP", "CloudFront.9"), ("FSBP", "CloudFront.10"),
@@ -278,8 +274,7 @@ cloudfront = resource_policy(
     resource_types=[DISTRIBUTION],
     remediation="On aws.cloudfront.Distribution set viewer_protocol_policy='redirect-to-https' on every "
                 "cache behavior; viewer_certificate={'acm_certificate_arn': cert.arn, 'ssl_support_method': "
-                "'sni-only', 'minimum_protocol_version': 'TLSv1.2_2021'}; logging_config={'bucket': "
-                "logs.bucket_domain_name}; custom origins origin_protocol_policy='https-only' with "
+                "'sni-only', 'minimum_protocol_version': 'TLSv1.2_2021'}; custom origins origin_protocol_policy='https-only' with "
                 "origin_ssl_protocols=['TLSv1.2']; S3 origins origin_access_control_id=oac.id.",
     check=_check_cloudfront,
 )

@@ -41,6 +41,9 @@ NFW_LOGGING = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
 ZONE = "aws:route53/zone:Zone"
 QUERY_LOG = "aws:route53/queryLog:QueryLog"
 DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
 SECURITYHUB_ACCOUNT = "aws:securityhub/account:Account"
 STANDARDS_SUBSCRIPTION = "aws:securityhub/standardsSubscription:StandardsSubscription"
 STATEFUL_TYPES = (
@@ -585,6 +588,55 @@ securityhub = stack_policy(
 )
 
 
+# ------------------------------------------------------------------------------------------------
+# ob-cloudfront-logging-coverage
+# ------------------------------------------------------------------------------------------------
+
+
+def _cloudfront_logging_gap(args: StackValidationArgs, distribution: PolicyResource) -> str | None:
+    """Why `distribution` logs nothing; None when it logs (legacy or v2), or when preview cannot tell yet."""
+    legacy = get(distribution.props, "loggingConfig")
+    if is_unknown(legacy) or (legacy is not None and get(legacy, "bucket")):
+        return None
+    arn = get(distribution.props, "arn")
+    if not isinstance(arn, str) or not arn:
+        return None
+    sources = [s for s in of_type(args.resources, LOG_DELIVERY_SOURCE) if get(s.props, "logType") == "ACCESS_LOGS"]
+    if any(is_unknown(get(s.props, "resourceArn")) for s in sources):
+        return None
+    names = {get(s.props, "name") for s in sources if get(s.props, "resourceArn") == arn}
+    if names:
+        deliveries = [get(d.props, "deliverySourceName") for d in of_type(args.resources, LOG_DELIVERY)]
+        if any(is_unknown(n) for n in deliveries) or names & set(deliveries):
+            return None
+        return (f"{short(distribution)} (arn {arn!r}) has an ACCESS_LOGS LogDeliverySource "
+                f"{PLAIN.show(sorted(map(str, names)))} but no LogDelivery from it; nothing is delivered.")
+    return (f"{short(distribution)} (arn {arn!r}) has neither loggingConfig nor an ACCESS_LOGS LogDeliverySource "
+            "whose resourceArn equals its arn; its access logs go nowhere.")
+
+
+def _check_cloudfront_logging(args: StackValidationArgs, report: ReportViolation) -> None:
+    for distribution in of_type(args.resources, DISTRIBUTION):
+        gap = _cloudfront_logging_gap(args, distribution)
+        if gap:
+            report(gap, distribution.urn)
+
+
+cloudfront_logging_coverage = stack_policy(
+    name="ob-cloudfront-logging-coverage",
+    description="Every CloudFront distribution must deliver its access logs: legacy loggingConfig, or standard "
+                "logging v2 (an ACCESS_LOGS LogDeliverySource for it with a LogDelivery).",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "CloudFront.5"), ("Checkov", "CKV_AWS_86")],
+    resource_types=[DISTRIBUTION, LOG_DELIVERY_SOURCE, LOG_DELIVERY],
+    remediation="Add aws.cloudwatch.LogDeliverySource(log_type='ACCESS_LOGS', resource_arn=distribution.arn, "
+                "region='us-east-1'), an aws.cloudwatch.LogDeliveryDestination for the log bucket and an "
+                "aws.cloudwatch.LogDelivery(delivery_source_name=source.name, delivery_destination_arn=...) "
+                "(v2 needs no bucket ACLs, unlike logging_config).",
+    check=_check_cloudfront_logging,
+)
+
+
 POLICIES: list = [
     s3_bucket_coverage,
     s3_account_pab_coverage,
@@ -596,5 +648,6 @@ POLICIES: list = [
     protect_stateful,
     default_sg_coverage,
     route53_zone_logging,
+    cloudfront_logging_coverage,
     securityhub,
 ]

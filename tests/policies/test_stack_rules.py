@@ -472,3 +472,56 @@ def test_securityhub_unknown_arn_passes() -> None:
         policy_resource(stack_rules.STANDARDS_SUBSCRIPTION, {"standardsArn": UNKNOWN_STRING_VALUE}, name="s"),
     ]
     assert run_stack_policy(stack_rules.securityhub, rs) == []
+
+
+# ob-cloudfront-logging-coverage -----------------------------------------------------------------------
+
+DIST_ARN = "arn:aws:cloudfront::111111111111:distribution/E2EXAMPLE"
+
+
+def _distribution(**props: object) -> PolicyResource:
+    return policy_resource(stack_rules.DISTRIBUTION, {"arn": DIST_ARN, **props}, name="api-perimeter")
+
+
+def _delivery_source(resource_arn: object = DIST_ARN, log_type: str = "ACCESS_LOGS") -> PolicyResource:
+    return policy_resource(stack_rules.LOG_DELIVERY_SOURCE,
+                           {"name": "api-perimeter", "logType": log_type, "resourceArn": resource_arn},
+                           name="api-perimeter-source")
+
+
+def _delivery(source_name: object = "api-perimeter") -> PolicyResource:
+    return policy_resource(stack_rules.LOG_DELIVERY, {"deliverySourceName": source_name,
+                                                      "deliveryDestinationArn": "arn:aws:logs:us-east-1:1:x"},
+                           name="api-perimeter-delivery")
+
+
+def test_cloudfront_logging_coverage_accepts_legacy_logging_or_v2_delivery() -> None:
+    legacy = _distribution(loggingConfig={"bucket": "logs.s3.amazonaws.com"})
+    assert run_stack_policy(stack_rules.cloudfront_logging_coverage, [legacy]) == []
+    stack = [_distribution(), _delivery_source(), _delivery()]
+    assert run_stack_policy(stack_rules.cloudfront_logging_coverage, stack) == []
+
+
+def test_cloudfront_logging_coverage_fails_without_a_delivery_for_this_distribution() -> None:
+    distribution = _distribution()
+    cases = {
+        "neither loggingConfig nor": [distribution],
+        "neither loggingConfig nor ": [distribution, _delivery_source(DIST_ARN + "OTHER"), _delivery()],
+        "no LogDelivery from it": [distribution, _delivery_source(), _delivery("another-source")],
+    }
+    for expected, stack in cases.items():
+        found = run_stack_policy(stack_rules.cloudfront_logging_coverage, stack)
+        assert len(found) == 1, stack
+        message, urn = found[0]
+        assert urn == distribution.urn and expected.strip() in message and DIST_ARN in message
+    # a delivery source of another log type delivers no access logs
+    found = run_stack_policy(stack_rules.cloudfront_logging_coverage,
+                             [distribution, _delivery_source(log_type="CONNECTION_LOGS"), _delivery()])
+    assert len(found) == 1
+
+
+def test_cloudfront_logging_coverage_unknowns_never_fail() -> None:
+    stack = [_distribution(), _delivery_source(UNKNOWN_STRING_VALUE), _delivery()]
+    assert run_stack_policy(stack_rules.cloudfront_logging_coverage, stack) == []
+    stack = [_distribution(), _delivery_source(), _delivery(UNKNOWN_STRING_VALUE)]
+    assert run_stack_policy(stack_rules.cloudfront_logging_coverage, stack) == []
