@@ -8,6 +8,10 @@ program renders to the same record.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import datetime
+import functools
 import hashlib
 import re
 import uuid
@@ -16,6 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pulumi
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -389,6 +397,9 @@ def _mq_broker(s: Subject, id_: str, name: str) -> dict[str, Any]:
 TYPE_OUTPUTS: dict[str, Outputs] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
+    "aws:s3/bucketObjectv2:BucketObjectv2": lambda s, id_, name: {"versionId": s.hex_id(32), "etag": s.hex_id(32)},
+    "aws:route53/keySigningKey:KeySigningKey": lambda s, id_, name: {
+        "dsRecord": f"{int(s.hex_id(4), 16) % 65536} 13 2 {s.hex_id(64).upper()}", "keyTag": int(s.hex_id(4), 16) % 65536},
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _arn_as("arn:aws:kms:{region}:{account}:{name}"),
     "aws:iam/role:Role": _arn_as("arn:aws:iam::{account}:role/{name}"),
@@ -532,6 +543,27 @@ def computed_state(s: Subject, default_tags: Mapping[str, str]) -> tuple[str, di
     return str(state.pop("id", id_)), state
 
 
+@functools.cache
+def _example_rsa_public_key() -> str:
+    """What KMS `GetPublicKey` answers for a signing key: base64 DER SubjectPublicKeyInfo (made once per render)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+@functools.cache
+def _example_ca_certificate() -> str:
+    """What ACM Private CA answers for a CA's certificate: a PEM CA certificate (made once per render)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EXAMPLE preview private CA")])
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
 class MockError(Exception):
     """The mocks cannot answer a call the program made; the message says which and why."""
 
@@ -565,8 +597,10 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return hashlib.sha256(args.name.encode()).hexdigest()[:36], dict(args.inputs)
         if not args.custom:  # a component: nothing physical, nothing computed
             return "", {}
-        subject = Subject(args.typ, args.name, self.recorder.urn_of(args), args.inputs,
-                          self.recorder.placement_of(args.provider))
+        placement = self.recorder.placement_of(args.provider)
+        if isinstance(args.inputs.get("region"), str):  # v7's per-resource region overrides the provider's
+            placement = dataclasses.replace(placement, region=args.inputs["region"])
+        subject = Subject(args.typ, args.name, self.recorder.urn_of(args), args.inputs, placement)
         return computed_state(subject, self.recorder.default_tags_of(args.provider))
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
@@ -590,5 +624,13 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return {"authorizationToken": "QVdTOnByZXZpZXc=", "userName": "AWS", "password": "preview",
                     "proxyEndpoint": f"https://{registry}.dkr.ecr.{p.region}.amazonaws.com",
                     "expiresAt": "2026-12-31T00:00:00Z", "id": p.region}, []
+        if args.token == "aws:kms/getPublicKey:getPublicKey":
+            return {"id": str(args.args.get("keyId")), "keyId": str(args.args.get("keyId")),
+                    "publicKey": _example_rsa_public_key(), "keyUsage": "SIGN_VERIFY", "keySpec": "RSA_3072",
+                    "customerMasterKeySpec": "RSA_3072", "signingAlgorithms": ["RSASSA_PSS_SHA_256"],
+                    "encryptionAlgorithms": []}, []
+        if args.token == "aws:acmpca/getCertificateAuthority:getCertificateAuthority":
+            return {"id": str(args.args.get("arn")), "arn": str(args.args.get("arn")), "status": "ACTIVE",
+                    "type": "ROOT", "certificate": _example_ca_certificate(), "certificateChain": ""}, []
         raise MockError(f"the offline preview cannot answer the data source {args.token!r}; "
                         "pass the value in through config instead")
