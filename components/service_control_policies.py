@@ -142,13 +142,33 @@ def protect_security_services(deploy_role_name: str) -> list[Statement]:
             for service, actions in SECURITY_SERVICE_ACTIONS.items()]
 
 
-def deny_outside_regions(allowed_regions: Sequence[str]) -> list[Statement]:
+#: Where the global services keep what a workload account's edge needs (CloudFront certificates, WAF, DNSSEC keys).
+GLOBAL_REGION = "us-east-1"
+#: Regional services the edge also uses in us-east-1, for the pipeline only: Route 53 query logs and CloudFront's
+#: log deliveries (CloudWatch Logs), and reading the private CA of CloudFront's origin certificate (ACM PCA).
+EDGE_REGIONAL_ACTIONS: tuple[str, ...] = ("logs:*", "acm-pca:*")
+
+
+def deny_outside_regions(allowed_regions: Sequence[str], deploy_role_name: str) -> list[Statement]:
     """Nothing regional happens outside the allowed regions (data residency); global services are
-    exempt because their control plane lives in us-east-1."""
+    exempt because their control plane lives in us-east-1. The pipeline may also use CloudWatch Logs and
+    ACM PCA there, for the edge's global pieces (docs/edge.md); nobody else may."""
     if not allowed_regions:
         raise ValueError("the region guardrail needs at least one allowed region")
-    return [{"Sid": "DenyOutsideAllowedRegions", "Effect": "Deny", "NotAction": list(GLOBAL_SERVICE_ACTIONS),
-             "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": sorted(allowed_regions)}}}]
+    regions = sorted(allowed_regions)
+    if GLOBAL_REGION in regions:
+        return [{"Sid": "DenyOutsideAllowedRegions", "Effect": "Deny", "NotAction": list(GLOBAL_SERVICE_ACTIONS),
+                 "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": regions}}}]
+    return [
+        {"Sid": "DenyOutsideAllowedRegions", "Effect": "Deny",
+         "NotAction": [*GLOBAL_SERVICE_ACTIONS, *EDGE_REGIONAL_ACTIONS], "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:RequestedRegion": regions}}},
+        {"Sid": "DenyEdgeServicesOutsideAllowedRegions", "Effect": "Deny", "Action": list(EDGE_REGIONAL_ACTIONS),
+         "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": sorted([*regions, GLOBAL_REGION])}}},
+        {"Sid": "DenyEdgeServicesInGlobalRegionExceptPipeline", "Effect": "Deny",
+         "Action": list(EDGE_REGIONAL_ACTIONS), "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestedRegion": GLOBAL_REGION}, **_unless_pipeline(deploy_role_name)}},
+    ]
 
 
 def sandbox_network_isolation(deploy_role_name: str) -> list[Statement]:
@@ -183,7 +203,8 @@ def render(doc: Document) -> str:
 GUARDRAILS: dict[str, str] = {
     "baseline": "Deny leaving the organization, the root user, S3 account public access block changes; require IMDSv2",
     "security-services": "Deny stopping or altering CloudTrail, GuardDuty, Config, Security Hub and Access Analyzer",
-    "regions": "Deny regional actions outside the allowed regions (global services exempt)",
+    "regions": "Deny regional actions outside the allowed regions (global services exempt; the pipeline's edge "
+               "logs and CA reads in us-east-1 too)",
     "sandbox-network": "Deny Direct Connect and VPN; Transit Gateway and RAM changes only by the pipeline",
     "suspended": "Deny every action in suspended accounts",
 }
@@ -196,7 +217,7 @@ def guardrail_policies(deploy_role_name: str, allowed_regions: Sequence[str]) ->
                               *deny_account_public_access_block_changes(deploy_role_name),
                               *require_imdsv2(deploy_role_name)]),
         "security-services": document(protect_security_services(deploy_role_name)),
-        "regions": document(deny_outside_regions(allowed_regions)),
+        "regions": document(deny_outside_regions(allowed_regions, deploy_role_name)),
         "sandbox-network": document(sandbox_network_isolation(deploy_role_name)),
         "suspended": document(deny_everything()),
     }

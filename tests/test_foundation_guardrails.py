@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components.service_control_policies import MAX_SCP_CHARACTERS, guardrail_policies
+from components.service_control_policies import (
+    GLOBAL_SERVICE_ACTIONS,
+    MAX_SCP_CHARACTERS,
+    deny_outside_regions,
+    guardrail_policies,
+)
 from environments.config import CONFIG_KEY
 from lz.project import Program
 from lz.render import Rendering, render
@@ -118,13 +123,31 @@ def test_security_services_scp_denies_blinding_the_detective_controls(rendered: 
 
 
 def test_region_scp_denies_everything_regional_outside_the_allowed_regions(rendered: Render) -> None:
-    [region] = statements(rendered, "scp-regions").values()
+    found = statements(rendered, "scp-regions")
+    region = found["DenyOutsideAllowedRegions"]
     assert region["Effect"] == "Deny" and "Action" not in region
     assert region["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-west-2"]}}
     exempt = set(region["NotAction"])
     assert {"iam:*", "organizations:*", "route53:*", "cloudfront:*", "sts:*", "support:*", "budgets:*",
             "waf:*", "shield:*"} <= exempt
     assert not exempt & {"ec2:*", "s3:*", "rds:*", "dynamodb:*", "lambda:*", "ecs:*", "guardduty:*"}
+    # what the edge needs in us-east-1 besides the global services: there and for the pipeline only
+    edge = exempt - set(GLOBAL_SERVICE_ACTIONS)
+    assert edge == {"logs:*", "acm-pca:*"}
+    elsewhere = found["DenyEdgeServicesOutsideAllowedRegions"]
+    assert set(actions(elsewhere)) == edge
+    assert elsewhere["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-west-2",
+                                                                                   "us-east-1"]}}
+    there = found["DenyEdgeServicesInGlobalRegionExceptPipeline"]
+    assert set(actions(there)) == edge
+    assert there["Condition"] == {"StringEquals": {"aws:RequestedRegion": "us-east-1"},
+                                  "ArnNotLike": {"aws:PrincipalArn": [DEPLOY_ROLE]}}
+
+
+def test_region_scp_needs_no_edge_exception_when_us_east_1_is_allowed() -> None:
+    [only] = deny_outside_regions(["eu-west-2", "us-east-1"], "Deployer")
+    assert only["NotAction"] == list(GLOBAL_SERVICE_ACTIONS)
+    assert only["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-2", "us-east-1"]}}
 
 
 def test_sandbox_scp_denies_direct_connect_and_vpn_to_everyone(rendered: Render) -> None:
