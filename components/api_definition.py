@@ -5,10 +5,10 @@ Each operation keeps its parameters from the spec (API Gateway declares them as 
 and gets:
 - the `ob-authorizer` security requirement: a REQUEST Lambda authorizer whose result is never cached (the
   decision depends on the route and the client certificate as much as on the token);
-- an `http_proxy` integration through the VPC link to the load balancer in front of its service's PrivateLink
-  endpoint, with the TLS server name of the service's certificate as the URI host, the path parameters
-  passed on, and the authorizer's verdict written into the `x-ob-*` headers (the mapping replaces any
-  header a client sent under those names).
+- an `http_proxy` integration through the VPC link (v1, see :mod:`components.private_integration`) to the load
+  balancer in front of its service's PrivateLink endpoint, with the TLS server name of the service's certificate
+  as the URI host, the path parameters passed on, and the authorizer's verdict written into the `x-ob-*`
+  headers (the mapping replaces any header a client sent under those names).
 
 Gateway responses (401, 403, 404, 413, 429, 4XX, 5XX, WAF block, bad request) return `OBErrorResponse1` bodies
 and echo `x-fapi-interaction-id`. Requests to anything else are refused by API Gateway itself: an operation
@@ -58,10 +58,10 @@ class Backend:
 
     #: The service's internal name (its certificate's subject): the integration URI's host and TLS server name.
     host: str
-    #: The VPC link (v2) the integration goes through.
+    #: The VPC link the integration goes through (v1: to the NLB in front of the service's PrivateLink endpoint).
     connection_id: pulumi.Input[str]
-    #: The load balancer (in the api account) the VPC link reaches the service's PrivateLink endpoint through.
-    integration_target: pulumi.Input[str]
+    #: With a VPC link v2 only: the load balancer it reaches; None with v1 (the link names its NLB).
+    integration_target: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,11 @@ class GatewayResponse:
 
     #: API Gateway's response type, e.g. `UNAUTHORIZED`.
     type: str
+    #: The HTTP status it answers with.
     status: int
-    #: The OBIE error code and message the body carries (`$context...` references are filled by API Gateway).
+    #: The OBIE error code the body carries, e.g. `UK.OBIE.Header.Missing`.
     error_code: str
+    #: The body's message (`$context...` references are filled in by API Gateway).
     message: str
     #: Further static response headers, e.g. {"Retry-After": "1"}.
     headers: Mapping[str, str] | None = None
@@ -165,7 +167,7 @@ def rest_api_definition(title: str, operations: Sequence[OperationLike], specs: 
                 "uri": f"https://{backend.host}{op.path}",
                 "connectionType": "VPC_LINK",
                 "connectionId": backend.connection_id,
-                "integrationTarget": backend.integration_target,
+                **({"integrationTarget": backend.integration_target} if backend.integration_target is not None else {}),
                 "passthroughBehavior": "when_no_match",
                 "timeoutInMillis": INTEGRATION_TIMEOUT_MS,
                 "requestParameters": request_parameters,
@@ -203,3 +205,15 @@ def rest_api_definition(title: str, operations: Sequence[OperationLike], specs: 
         "x-amazon-apigateway-api-key-source": "HEADER",
         "x-amazon-apigateway-binary-media-types": [],
     }
+
+
+def published_document(document: Mapping[str, Any], spec_paths: Mapping[str, Sequence[str]],
+                       server_url: str) -> dict[str, Any]:
+    """A spec as the ASPSP publishes it on its static site: the official document with only the operations it
+    implements (`spec_paths`: spec path -> its methods) and its own server."""
+    paths: dict[str, Any] = {}
+    for spec_path, methods in spec_paths.items():
+        item = document["paths"][spec_path]
+        kept = {k: v for k, v in item.items() if k.upper() in methods or k in ("parameters", "summary", "description")}
+        paths[spec_path] = kept
+    return {**document, "servers": [{"url": server_url}], "paths": paths}

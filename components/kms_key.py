@@ -50,6 +50,9 @@ class KmsKeyArgs:
     deletion_window_in_days: int = 30
     #: Further service statements, each with its own condition (see :class:`KeyGrant`); empty: none.
     grants: Sequence[KeyGrant] = ()
+    #: The key's region when it is not the provider's (v7 per-resource region), e.g. "us-east-1" for what
+    #: global services (Route 53 query logs, CloudFront) keep there; None: the provider's region.
+    region: str | None = None
 
 
 def key_policy(args: KmsKeyArgs) -> str:
@@ -104,6 +107,7 @@ class KmsKey(pulumi.ComponentResource):
             rotation_period_in_days=365,
             deletion_window_in_days=args.deletion_window_in_days,
             policy=key_policy(args),
+            region=args.region,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 protect=args.protect, retain_on_delete=args.protect)),
         )
@@ -111,6 +115,7 @@ class KmsKey(pulumi.ComponentResource):
             f"{name}-alias",
             name=f"alias/{args.alias}",
             target_key_id=self.key.key_id,
+            region=args.region,
             opts=child,
         )
         self.arn = self.key.arn

@@ -107,10 +107,14 @@ class SpokeVpc(pulumi.ComponentResource):
         self.attachment_id = self.attachment.id
         self.private_subnet_ids = [s.id for s in self.subnets["private"]]
         self.data_subnet_ids = [s.id for s in self.subnets["data"]]
+        #: The private tier's CIDRs (tasks, functions, load balancers).
+        self.private_cidrs = plan["private"]
         #: The data tier's CIDRs (databases, caches, brokers): what a workload's egress to a data store names.
         self.data_cidrs = plan["data"]
         #: The S3 and DynamoDB gateway endpoints' prefix lists (egress rules to them name these).
         self.gateway_prefix_list_ids = [endpoint.prefix_list_id for endpoint in gateways.values()]
+        #: Service ("s3", "dynamodb") -> its gateway endpoint's prefix list.
+        self.gateway_prefix_lists = {service: endpoint.prefix_list_id for service, endpoint in gateways.items()}
         self.register_outputs({
             "vpcId": self.vpc_id,
             "attachmentId": self.attachment_id,

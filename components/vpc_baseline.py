@@ -16,6 +16,8 @@ SPOKE_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "sts", "kms", "secret
 #: And those the workload accounts' services and Lambdas call besides: SQS (the event queues), EventBridge
 #: (the outbox publishes), X-Ray (Lambda tracing).
 WORKLOAD_INTERFACE_ENDPOINTS = (*SPOKE_INTERFACE_ENDPOINTS, "sqs", "events", "xray")
+#: And the api account's: X-Ray (the authorizer's traces).
+API_INTERFACE_ENDPOINTS = (*SPOKE_INTERFACE_ENDPOINTS, "xray")
 #: Gateway endpoints (free, routed through the route tables).
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 

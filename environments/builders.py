@@ -43,11 +43,12 @@ from components.log_bucket import Lifecycle
 from components.organization_structure import NewAccount
 from components.spoke_vpc import SpokeVpcArgs
 from components.transit_gateway import Segment
-from components.vpc_baseline import WORKLOAD_INTERFACE_ENDPOINTS
+from components.vpc_baseline import API_INTERFACE_ENDPOINTS, WORKLOAD_INTERFACE_ENDPOINTS
 from openbanking.common.tables import TABLES
 from openbanking.deployables import DEPLOYABLES
 
 from .config import DataClassification, FoundationConfig, SandboxConfig, WorkloadConfig, WorkloadNetwork
+from .edge import api_account_args
 from .foundation import FoundationExports
 from .providers import default_tags
 
@@ -90,9 +91,13 @@ class EnvironmentAssembly(Assembly):
         if self.network_hub is None:
             raise RuntimeError("the network hub is built before the spoke accounts (see the builder tables)")
         args = self.network_hub.spoke_vpc_args(spoke_plans(config)[key], config.region)
-        # The services and Lambdas call SQS, EventBridge and X-Ray besides what every spoke calls.
-        return replace(args, interface_endpoints=WORKLOAD_INTERFACE_ENDPOINTS) if key.role is AccountRole.WORKLOAD \
-            else args
+        # The services and Lambdas call SQS, EventBridge and X-Ray besides what every spoke calls; the api
+        # account's authorizer traces to X-Ray.
+        if key.role is AccountRole.WORKLOAD:
+            return replace(args, interface_endpoints=WORKLOAD_INTERFACE_ENDPOINTS)
+        if key.role is AccountRole.API:
+            return replace(args, interface_endpoints=API_INTERFACE_ENDPOINTS)
+        return args
 
 
 # --- the foundation stack -----------------------------------------------------------------------------------
@@ -328,18 +333,24 @@ def build_workload(config: WorkloadConfig, assembly: EnvironmentAssembly, ctx: A
     return WorkloadAccount(_name(config, ctx), ctx, workload_args(config, assembly, ctx.key), opts=assembly.child)
 
 
+def build_api(config: WorkloadConfig, assembly: EnvironmentAssembly, ctx: AccountContext) -> Account:
+    return ApiAccount(_name(config, ctx), ctx, api_account_args(
+        config, assembly.accounts, vpc=assembly.spoke_vpc(config, ctx.key), services_dir=SERVICES_DIR,
+        access_logs_bucket_arn=assembly.foundation.access_logs_bucket_arn,
+        waf_logs_bucket_arn=assembly.foundation.waf_logs_bucket_arn), opts=assembly.child)
+
+
 EnvironmentBuilder = Callable[[WorkloadConfig, EnvironmentAssembly, AccountContext], Account]
 SandboxBuilder = Callable[[SandboxConfig, EnvironmentAssembly, AccountContext], Account]
 
-#: A workload stack: the network hub first (every spoke VPC joins it), then the spoke accounts, then one
-#: workload account per entry of `workloads`.
+#: A workload stack: the network hub first (every spoke VPC joins it), the identity account, one workload account
+#: per entry of `workloads`, then the api account (it routes to the workloads' endpoint services).
 WORKLOAD_ACCOUNTS: dict[AccountRole, EnvironmentBuilder] = {
     AccountRole.NETWORK: build_network_hub,
     AccountRole.IDENTITY: lambda config, assembly, ctx: IdentityAccount(
         _name(config, ctx), ctx, vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child),
-    AccountRole.API: lambda config, assembly, ctx: ApiAccount(
-        _name(config, ctx), ctx, vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child),
     AccountRole.WORKLOAD: build_workload,
+    AccountRole.API: build_api,
 }
 
 #: The sandbox stack: its network hub, then the sandbox account.

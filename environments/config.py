@@ -16,9 +16,12 @@ import ipaddress
 import math
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
+from cryptography import x509
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
@@ -27,6 +30,8 @@ from accounts.keys import AccountRole
 from components.cidr_plan import EGRESS_TIERS, MIN_SUBNET_PREFIX, SPOKE_TIERS
 
 CONFIG_KEY = "landingzone:environment"
+#: The project's directory (Pulumi.yaml): files the config names are relative to it.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 class ConfigError(Exception):
@@ -737,6 +742,87 @@ class OpenBankingSettings(_Model):
         return self.tpp_jwks_url_template.split("/")[2].split(":")[0]
 
 
+class Perimeter(StrEnum):
+    """How a TPP's request reaches the REST API (docs/edge.md)."""
+
+    #: API Gateway's own mutual-TLS domain, WAF on the stage.
+    REGIONAL = "regional"
+    #: CloudFront (viewer mutual TLS, WAF, Shield Advanced) in front of the API, which admits CloudFront only.
+    CLOUDFRONT = "cloudfront"
+
+
+#: What API Gateway accepts as a truststore (bytes).
+MAX_TRUSTSTORE_BYTES = 1024 * 1024
+
+
+def truststore_certificates(path: str) -> list[x509.Certificate]:
+    """The CA certificates of a PEM bundle the config names, each checked; ValueError says what is wrong."""
+    file = (PROJECT_DIR / path).resolve()
+    if not file.is_file():
+        raise ValueError(f"is not a file (looked for {file})")
+    data = file.read_bytes()
+    if len(data) > MAX_TRUSTSTORE_BYTES:
+        raise ValueError(f"is {len(data)} bytes; an API Gateway truststore holds at most {MAX_TRUSTSTORE_BYTES}")
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise ValueError("holds no PEM certificate, or one that does not parse") from None
+    now = datetime.now(UTC)
+    for index, certificate in enumerate(certificates):
+        subject = certificate.subject.rfc4514_string()
+        try:
+            is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            is_ca = False
+        if not is_ca:
+            raise ValueError(f"certificate {index} ({subject}) is not a CA certificate (basicConstraints CA:TRUE)")
+        if certificate.not_valid_after_utc < now:
+            raise ValueError(f"certificate {index} ({subject}) expired on {certificate.not_valid_after_utc:%Y-%m-%d}")
+    return certificates
+
+
+def _truststore_bundle(v: str) -> str:
+    truststore_certificates(v)
+    return v
+
+
+UsEast1PcaArn = Annotated[str, Field(
+    pattern=r"^arn:aws:acm-pca:us-east-1:[0-9]{12}:certificate-authority/[0-9a-f-]{36}$")]
+
+
+class EdgeSettings(_Model):
+    """How third parties reach the APIs: the api account's edge."""
+
+    #: `regional` or `cloudfront`; omitted: `cloudfront` in prod (Shield Advanced), `regional` otherwise.
+    perimeter: Perimeter | None = None
+    #: PEM bundle (path relative to the project) of the CAs TPP client certificates chain to: the directory's
+    #: issuing CAs and the eIDAS QTSPs the bank accepts. A new bundle is a new truststore version.
+    truststore_bundle: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_truststore_bundle)]
+    #: Steady requests per second and burst across the API's methods (API Gateway throttling).
+    throttle_rate: Annotated[float, Field(gt=0, le=10000)] = 100.0
+    throttle_burst: Annotated[int, Field(ge=1, le=5000)] = 200
+    #: Requests one client IP may make in 5 minutes before WAF answers 429.
+    rate_limit_per_ip: Annotated[int, Field(ge=10, le=2_000_000_000)] = 1000
+    #: Largest request body, in KiB, WAF lets through (413 above it); WAF inspects at most 16 KiB.
+    max_request_body_kib: Annotated[int, Field(ge=1, le=16)] = 16
+    #: Protect the perimeter and the hosted zone with Shield Advanced (subscribing is a one-year commitment);
+    #: omitted: on with the `cloudfront` perimeter. Shield cannot protect a regional API.
+    shield_advanced: bool | None = None
+    #: With `cloudfront`: the ACM Private CA in us-east-1 that issues CloudFront's origin client certificate
+    #: (the only CA the API domain then trusts).
+    origin_certificate_authority_arn: UsEast1PcaArn | None = None
+
+    def perimeter_of(self, stage: Stage) -> Perimeter:
+        if self.perimeter is not None:
+            return self.perimeter
+        return Perimeter.CLOUDFRONT if stage is Stage.PROD else Perimeter.REGIONAL
+
+    def shield_of(self, stage: Stage) -> bool:
+        if self.shield_advanced is not None:
+            return self.shield_advanced
+        return self.perimeter_of(stage) is Perimeter.CLOUDFRONT
+
+
 class WorkloadConfig(_Environment):
     """A workload environment (dev, prod): network hub, identity, api and the workload accounts."""
 
@@ -752,6 +838,7 @@ class WorkloadConfig(_Environment):
     internal_certificate_authority_arn: Annotated[
         PcaArn, _required_because("the private CA that issues the services' TLS certificates")]
     alarms: AlarmThresholds = AlarmThresholds()
+    edge: Annotated[EdgeSettings, _required_because("the TPPs' CA bundle (the API's truststore)")]
 
 
 class SandboxConfig(_Environment):

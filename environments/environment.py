@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
+from accounts.api import ApiAccount
 from accounts.base import Account, AccountContext
 from accounts.keys import AccountKey, AccountRole
 from accounts.log_archive import LogArchiveAccount
@@ -14,6 +15,7 @@ from accounts.network_hub import NetworkHubAccount
 from accounts.organization import OrganizationAccount
 from accounts.security import SecurityAccount
 from accounts.spoke import SpokeAccount
+from accounts.workload import WorkloadAccount
 from components.spoke_link import SpokeLink, SpokeLinkArgs
 
 from .builders import (
@@ -26,6 +28,7 @@ from .builders import (
     spoke_plans,
 )
 from .config import CONFIG_KEY, ConfigError, EnvironmentConfig, FoundationConfig, SandboxConfig, WorkloadConfig
+from .edge import accept_endpoints
 from .foundation import FoundationExports
 from .providers import account_provider
 from .validation import load_environment, parse_config_json
@@ -67,6 +70,7 @@ class Environment(pulumi.ComponentResource):
                                                                                            parent=self))
             if isinstance(config, WorkloadConfig):
                 self.accounts = self._build(config, WORKLOAD_ACCOUNTS, assembly)
+                accept_endpoints(config.name, self.accounts, parent=self)
             else:
                 self.accounts = self._build(config, SANDBOX_ACCOUNTS, assembly)
             self._link_spokes(config, assembly)
@@ -154,4 +158,11 @@ def environment_exports(assembly: EnvironmentAssembly) -> dict[str, Any]:
             "egressVpcId": hub.egress.vpc_id,
             "egressProxyUrl": hub.proxy.endpoint,
         }
+    api = assembly.accounts.get(AccountKey(AccountRole.API))
+    if isinstance(api, ApiAccount) and api.exports:
+        exports["edge"] = api.exports
+    endpoints = {service: endpoint.service_name for account in assembly.accounts.values()
+                 if isinstance(account, WorkloadAccount) for service, endpoint in account.endpoint_services.items()}
+    if endpoints:
+        exports["endpointServices"] = endpoints
     return exports

@@ -22,9 +22,11 @@ from .config import (
     MAX_DX_ALLOWED_PREFIXES,
     SINGLETON_SERVICES,
     Accounts,
+    EdgeSettings,
     FoundationSettings,
     Network,
     OpenBankingSettings,
+    Perimeter,
     Stage,
     Workload,
     WorkloadNetwork,
@@ -191,10 +193,24 @@ def tpp_directory_is_reachable(open_banking: OpenBankingSettings, network: Workl
                "network.egressAllowedDomains does not let out; the services could not fetch TPPs' keys")
 
 
+def edge_perimeter_fits(stage: Stage, edge: EdgeSettings) -> Iterator[str]:
+    """The perimeter has what it needs, and nothing meant for the other one."""
+    perimeter = edge.perimeter_of(stage)
+    if perimeter is Perimeter.CLOUDFRONT and edge.origin_certificate_authority_arn is None:
+        yield ("edge.originCertificateAuthorityArn: is missing; the cloudfront perimeter needs the us-east-1 private "
+               "CA that issues CloudFront's origin client certificate (the API then admits CloudFront only)")
+    if perimeter is Perimeter.REGIONAL and edge.origin_certificate_authority_arn is not None:
+        yield (f"edge.originCertificateAuthorityArn: {as_written(edge.origin_certificate_authority_arn)} is only used "
+               "by the cloudfront perimeter; this stack's perimeter is regional")
+    if perimeter is Perimeter.REGIONAL and edge.shield_advanced:
+        yield ("edge.shieldAdvanced: true needs the cloudfront perimeter: Shield Advanced cannot protect a regional "
+               "API Gateway")
+
+
 RULES: tuple[Rule, ...] = (
     account_ids_unique, cidrs_do_not_overlap, workload_vpcs_fit_the_azs, prod_spans_availability_zones,
     prod_protects_state, prod_network, direct_connect_prefix_budget, allowed_regions_include_home, prod_foundation,
-    services_run_once, one_core_banking_feed, prod_workloads, tpp_directory_is_reachable,
+    services_run_once, one_core_banking_feed, prod_workloads, tpp_directory_is_reachable, edge_perimeter_fits,
 )
 
 #: A section the stack kind does not have (as opposed to one that failed its own validation).

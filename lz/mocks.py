@@ -452,7 +452,9 @@ TYPE_OUTPUTS: dict[str, Outputs] = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": lambda s, id_, name: {"uuid": s.uuid},
     "aws:secretsmanager/secretVersion:SecretVersion": lambda s, id_, name: {"versionId": s.uuid},
     "aws:secretsmanager/secret:Secret": _arn_as("arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf"),
-    "aws:wafv2/webAcl:WebAcl": _arn_as("arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{id}"),
+    "aws:wafv2/webAcl:WebAcl": lambda s, id_, name: {
+        "arn": f"arn:aws:wafv2:{s.placement.region}:{s.placement.account_id}:"
+               f"{'global' if s.inputs.get('scope') == 'CLOUDFRONT' else 'regional'}/webacl/{name}/{id_}"},
     "aws:networkfirewall/firewall:Firewall": _firewall,
     "aws:networkfirewall/firewallPolicy:FirewallPolicy":
         _arn_as("arn:aws:network-firewall:{region}:{account}:firewall-policy/{name}"),

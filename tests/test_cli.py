@@ -29,7 +29,7 @@ def lz(*args: str, program: Path | None = ROOT):
 @pytest.fixture()
 def project_copy(tmp_path: Path) -> Path:
     """A copy of the landing-zone program whose stack files a test may break."""
-    for item in ("Pulumi.yaml", "__main__.py", "environments", "accounts", "components"):
+    for item in ("Pulumi.yaml", "__main__.py", "environments", "accounts", "components", "truststores"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
     for stack in ("foundation", "dev"):

@@ -297,6 +297,10 @@ def test_every_lambda_has_a_failure_path(rendered: Render, stack: str) -> None:
             assert "deadLetterTargetArn" in json.loads(queues[source["eventSourceArn"]]["redrivePolicy"])
             assert source["functionResponseTypes"] == ["ReportBatchItemFailures"]
             assert function["inputs"]["reservedConcurrentExecutions"] >= 1
+        elif trigger == "api-authorizer":  # synchronous: API Gateway answers a failure with an OBIE 500
+            [api] = of_type(rendering, "aws:apigateway/restApi:RestApi")
+            responses = json.loads(api["inputs"]["body"])["x-amazon-apigateway-gateway-responses"]
+            assert responses["AUTHORIZER_FAILURE"]["statusCode"] == "500", name
         else:
             pytest.fail(f"{name}: no failure path for a {trigger} trigger")
         assert function["inputs"]["vpcConfig"]["subnetIds"] and function["inputs"]["tracingConfig"]["mode"] == "Active"
@@ -367,7 +371,7 @@ def test_services_log_in_to_the_ledger_as_their_role_and_to_the_cache_as_themsel
 def test_signers_sign_ps256_only_with_an_rsa_key_of_their_account(rendered: Render, stack: str) -> None:
     rendering = rendered(stack)
     keys = {k["outputs"]["arn"]: k for k in of_type(rendering, "aws:kms/key:Key")
-            if k["inputs"].get("keyUsage") == "SIGN_VERIFY"}
+            if k["inputs"].get("keyUsage") == "SIGN_VERIFY" and k["inputs"]["customerMasterKeySpec"].startswith("RSA_")}
     assert {k["account"] for k in keys.values()} == {"workload:pis"}  # pis and events sign; ais signs nothing
     for policy, statement in statements(rendering):
         if statement.get("Action") == "kms:Sign":

@@ -274,8 +274,9 @@ cloudfront = resource_policy(
     resource_types=[DISTRIBUTION],
     remediation="On aws.cloudfront.Distribution set viewer_protocol_policy='redirect-to-https' on every "
                 "cache behavior; viewer_certificate={'acm_certificate_arn': cert.arn, 'ssl_support_method': "
-                "'sni-only', 'minimum_protocol_version': 'TLSv1.2_2021'}; custom origins origin_protocol_policy='https-only' with "
-                "origin_ssl_protocols=['TLSv1.2']; S3 origins origin_access_control_id=oac.id.",
+                "'sni-only', 'minimum_protocol_version': 'TLSv1.2_2021'}; custom origins "
+                "origin_protocol_policy='https-only' with origin_ssl_protocols=['TLSv1.2']; S3 origins "
+                "origin_access_control_id=oac.id.",
     check=_check_cloudfront,
 )
 
