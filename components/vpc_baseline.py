@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from .endpoint_policies import AwsOwnedAccess, endpoint_policy
+
 #: Key prefix of VPC flow logs in the log archive bucket.
 FLOW_LOG_PREFIX = "vpc-flow-logs"
 
@@ -52,13 +54,21 @@ def harden_vpc(name: str, vpc: aws.ec2.Vpc, log_bucket_arn: pulumi.Input[str], p
 
 def vpc_endpoints(name: str, *, vpc: aws.ec2.Vpc, vpc_cidr: str, region: str,
                   subnet_ids: Sequence[pulumi.Input[str]], route_table_ids: Sequence[pulumi.Input[str]],
-                  interface_services: Sequence[str], parent: pulumi.Resource,
+                  interface_services: Sequence[str], organization_id: pulumi.Input[str],
+                  aws_owned: Sequence[AwsOwnedAccess], parent: pulumi.Resource,
                   gateway_services: Sequence[str] = GATEWAY_ENDPOINTS,
                   ) -> tuple[aws.ec2.SecurityGroup, dict[str, aws.ec2.VpcEndpoint]]:
     """Gateway endpoints on `route_table_ids`, interface endpoints (private DNS) in `subnet_ids` behind a
-    security group that admits HTTPS from this VPC only. Returns that security group and the gateway
-    endpoints by service (their prefix lists are what a security group's egress to S3 or DynamoDB names)."""
+    security group that admits HTTPS from this VPC only; every endpoint's policy admits the organization
+    (`organization_id`) and, by name, the AWS-owned resources of `aws_owned` (:mod:`.endpoint_policies`).
+    Returns that security group and the gateway endpoints by service (their prefix lists are what a security
+    group's egress to S3 or DynamoDB names)."""
     child = pulumi.ResourceOptions(parent=parent)
+    org = pulumi.Output.from_input(organization_id)
+
+    def policy(service: str) -> pulumi.Output[str]:
+        return org.apply(lambda org_id: endpoint_policy(service, region, org_id, aws_owned))
+
     gateways: dict[str, aws.ec2.VpcEndpoint] = {}
     for service in gateway_services:
         gateways[service] = aws.ec2.VpcEndpoint(
@@ -67,6 +77,7 @@ def vpc_endpoints(name: str, *, vpc: aws.ec2.Vpc, vpc_cidr: str, region: str,
             service_name=f"com.amazonaws.{region}.{service}",
             vpc_endpoint_type="Gateway",
             route_table_ids=list(route_table_ids),
+            policy=policy(service),
             tags={"Name": f"{name}-{service}"},
             opts=child,
         )
@@ -96,6 +107,7 @@ def vpc_endpoints(name: str, *, vpc: aws.ec2.Vpc, vpc_cidr: str, region: str,
             private_dns_enabled=True,
             subnet_ids=list(subnet_ids),
             security_group_ids=[group.id],
+            policy=policy(service),
             tags={"Name": f"{name}-{service}"},
             opts=child,
         )

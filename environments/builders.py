@@ -217,6 +217,7 @@ def network_hub_args(config: WorkloadConfig | SandboxConfig, foundation: Foundat
         flow_logs_bucket_arn=foundation.flow_logs_bucket_arn,
         access_logs_bucket_arn=foundation.access_logs_bucket_arn,
         log_retention_days=config.log_retention_days,
+        organization_id=foundation.organization_id,
         direct_connect=None if dx is None else DirectConnectSpec(
             gateway_asn=dx.gateway_asn,
             transit_vifs=[TransitVif(v.name, v.connection_id, v.vlan, v.customer_asn, v.mtu)
