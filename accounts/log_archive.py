@@ -9,6 +9,7 @@ isolated VPC.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -74,6 +75,8 @@ class LogArchiveArgs:
     log_retention_days: int
     #: Size of the log analytics domain and of its isolated VPC.
     opensearch: OpenSearchSizing
+    #: The roles that may assume the domain's master role (config `foundation.openSearch.administratorRoleArns`).
+    opensearch_administrator_role_arns: Sequence[str]
 
 
 def bucket_name(prefix: str, key: str, account_id: str, region: str) -> str:
@@ -190,6 +193,7 @@ class LogArchiveAccount(Account):
                 subnet_ids=self.vpc.subnet_ids,
                 kms_key_arn=self.analytics_key.arn,
                 log_retention_days=args.log_retention_days,
+                administrator_role_arns=args.opensearch_administrator_role_arns,
                 writer_role_arns=[role.arn],
                 protect=ctx.protect,
             ),

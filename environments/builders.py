@@ -109,6 +109,7 @@ def log_archive_args(config: FoundationConfig) -> LogArchiveArgs:
             instance_count=search.instance_count, volume_size_gb=search.volume_size_gb,
             availability_zones=search.availability_zones, dedicated_master_type=search.dedicated_master_type,
             dedicated_master_count=search.dedicated_master_count, vpc_cidr=search.vpc_cidr),
+        opensearch_administrator_role_arns=search.administrator_role_arns,
     )
 
 

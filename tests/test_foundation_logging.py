@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components.cis_metric_filters import CIS_METRIC_FILTERS
+from components.opensearch_domain import OpenSearchDomainArgs
 from lz.render import Rendering
 from tests.conftest import of_type
 
@@ -184,6 +185,31 @@ def test_opensearch_uses_iam_fine_grained_access_without_internal_users(rendered
     master = next(r for r in of_type(rendering, "aws:iam/role:Role") if r["name"].endswith("-opensearch-master"))
     assert security["enabled"] is True and security["internalUserDatabaseEnabled"] is False
     assert security["masterUserOptions"] == {"masterUserArn": master["outputs"]["arn"]}
+
+
+def test_only_the_configured_administrator_roles_may_assume_the_master_role(rendered: Render) -> None:
+    """Not the whole log-archive account: anyone there allowed sts:AssumeRole would administer every log."""
+    master = next(r for r in of_type(rendered("foundation"), "aws:iam/role:Role")
+                  if r["name"].endswith("-opensearch-master"))
+    [statement] = json.loads(master["inputs"]["assumeRolePolicy"])["Statement"]
+    admins = ["arn:aws:iam::100000000003:role/LogAnalyticsBreakGlass",
+              "arn:aws:iam::100000000002:role/aws-reserved/sso.amazonaws.com/eu-west-2/AWSReservedSSO_LogAnalyticsAdmin_*"]
+    assert statement == {
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"AWS": ["arn:aws:iam::100000000002:root", "arn:aws:iam::100000000003:root"]},
+        "Condition": {"ArnLike": {"aws:PrincipalArn": admins}},
+    }
+
+
+@pytest.mark.parametrize("admins", [[], ["arn:aws:iam::100000000002:root"], ["100000000002"]])
+def test_the_domain_component_refuses_to_trust_no_named_role(admins: list[str]) -> None:
+    with pytest.raises(ValueError, match="needs at least one administrator role ARN"):
+        OpenSearchDomainArgs(
+            domain_name="foundation-logs", account_id="100000000002", region="eu-west-2",
+            engine_version="OpenSearch_2.19", instance_type="r6g.large.search", instance_count=1, volume_size_gb=10,
+            availability_zones=1, dedicated_master_type=None, dedicated_master_count=3, vpc_id="vpc-1",
+            vpc_cidr="10.255.0.0/24", subnet_ids=["subnet-1"], kms_key_arn="arn:aws:kms:eu-west-2:1:key/k",
+            log_retention_days=400, administrator_role_arns=admins)
 
 
 def test_opensearch_encrypts_with_the_analytics_key_and_between_nodes_over_tls12(rendered: Render) -> None:
