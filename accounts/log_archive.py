@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 
 from components.config_recorder import ConfigDelivery, ConfigRecorder
 from components.isolated_vpc import IsolatedVpc, IsolatedVpcArgs
 from components.kms_key import KeyGrant, KmsKey, KmsKeyArgs
 from components.log_bucket import Lifecycle, LogBucket, LogBucketArgs
 from components.log_ingestion import LogIngestion, LogIngestionArgs, LogSource, ingestion_role
+from components.log_replica import LogReplica, LogReplicaArgs, ReplicaSource
 from components.opensearch_domain import OpenSearchDomain, OpenSearchDomainArgs
 
 from .base import Account, AccountContext
@@ -34,6 +36,21 @@ LOG_BUCKETS: dict[str, tuple[str, dict, str]] = {
     "waf": ("delivery.logs.amazonaws.com", {"ndjson": {}}, "waf-%{yyyy.MM.dd}"),
     "access-logs": ("delivery.logs.amazonaws.com", {"newline": {}}, "access-logs-%{yyyy.MM.dd}"),
 }
+
+
+#: The buckets replicated to the replica region: the audit record (who did what, what changed). Flow, WAF and
+#: access logs are high-volume telemetry kept in the home region only (docs/foundation.md, "Region loss").
+REPLICATED_LOGS = ("trail", "config")
+
+
+@dataclass(frozen=True)
+class ReplicaPlacement:
+    """Where the log archive's copy lives: a second region and the account's provider there."""
+
+    #: The replica region (config `foundation.logArchive.replicaRegion`).
+    region: str
+    #: The log archive account's provider in that region (environments/providers.py).
+    provider: aws.Provider
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,8 @@ class LogArchiveArgs:
     opensearch: OpenSearchSizing
     #: The roles that may assume the domain's master role (config `foundation.openSearch.administratorRoleArns`).
     opensearch_administrator_role_arns: Sequence[str]
+    #: The second region the buckets of :data:`REPLICATED_LOGS` replicate to; None: no replica.
+    replica: ReplicaPlacement | None = None
 
 
 def bucket_name(prefix: str, key: str, account_id: str, region: str) -> str:
@@ -148,6 +167,18 @@ class LogArchiveAccount(Account):
         }
         self.bucket_arns = {key: b.arn for key, b in self.buckets.items()}
         self.bucket_names = {key: b.bucket_name for key, b in self.buckets.items()}
+        self.replica: LogReplica | None = None
+        if args.replica is not None:
+            there = args.replica.region
+            self.replica = LogReplica(f"{name}-replica", LogReplicaArgs(
+                region=there, provider=args.replica.provider, home_region=ctx.region, account_id=ctx.account_id,
+                name_prefix=ctx.name_prefix,
+                sources={key: ReplicaSource(self.buckets[key], bucket_name(ctx.name_prefix, key, ctx.account_id, there))
+                         for key in REPLICATED_LOGS},
+                source_key_arn=self.key.arn,
+                access_log_bucket_name=bucket_name(ctx.name_prefix, "s3-access", ctx.account_id, there),
+                retention_days=args.object_lock_days, lifecycle=args.lifecycle, protect=ctx.protect,
+            ), opts=self.child)
         self.config_delivery = ConfigDelivery(bucket_name=self.bucket_names["config"], kms_key_arn=self.key.arn)
         # This account's own recorder delivers to the bucket just made (named and aliased as the baseline's
         # child it was before the baseline became complete when constructed).

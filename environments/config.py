@@ -624,6 +624,9 @@ class LogArchiveSettings(_Model):
     """Retention of the central log buckets: Object Lock (compliance mode) and the lifecycle after it."""
 
     object_lock_days: Annotated[int, Field(ge=1, le=36500)] = 2557
+    #: A second region of `allowedRegions` the trail and Config buckets replicate to (same Object Lock, a key
+    #: of that region); None: no replica (refused in prod).
+    replica_region: Region | None = None
     infrequent_access_after_days: Annotated[int, Field(ge=30)] = 90
     glacier_after_days: Annotated[int, Field(ge=31)] = 365
     expire_after_days: Annotated[int, Field(ge=1, le=36500)] = 2557

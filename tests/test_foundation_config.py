@@ -134,3 +134,25 @@ def test_an_identity_center_role_may_end_with_the_wildcard_of_its_generated_suff
     config = load_environment(raw)
     assert isinstance(config, FoundationConfig)
     assert config.foundation.open_search.administrator_role_arns[0] == SSO_ROLE
+
+
+def test_the_log_replica_region_is_a_second_allowed_region() -> None:
+    raw = foundation()
+    raw["foundation"]["logArchive"]["replicaRegion"] = "eu-west-3"
+    assert problems(raw) == [f"{FND}.logArchive.replicaRegion: 'eu-west-3' is not in foundation.allowedRegions "
+                             "(['eu-west-2', 'eu-west-1']); the region SCP would deny the replica"]
+    raw["foundation"]["logArchive"]["replicaRegion"] = "eu-west-2"
+    assert problems(raw) == [f"{FND}.logArchive.replicaRegion: 'eu-west-2' is the stack's own region; the replica "
+                             "must be in a second region to survive the loss of the first"]
+    raw["foundation"]["logArchive"]["replicaRegion"] = "mars-north-1"
+    assert problems(raw) == [f"{FND}.logArchive.replicaRegion: 'mars-north-1' is not a known AWS region"]
+
+
+def test_prod_replicates_its_audit_logs_to_a_second_region() -> None:
+    raw = foundation()
+    del raw["foundation"]["logArchive"]["replicaRegion"]
+    assert problems(raw) == [f"{FND}.logArchive.replicaRegion: is required in prod (the trail and Config logs "
+                             "are replicated to a second region)"]
+    raw["stage"] = "nonprod"
+    config = load_environment(raw)
+    assert isinstance(config, FoundationConfig) and config.foundation.log_archive.replica_region is None

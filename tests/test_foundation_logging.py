@@ -19,9 +19,12 @@ DELIVERY_BUCKETS = ("trail", "config", "flow-logs", "waf", "access-logs")
 
 
 def buckets(rendered: Render) -> dict[str, dict[str, Any]]:
-    """Log archive buckets by key (trail, config, flow-logs, waf, access-logs, s3-access)."""
+    """Log archive buckets of the home region by key (trail, config, flow-logs, waf, access-logs, s3-access); the
+    replicas in the second region: tests/test_log_replication.py."""
     found = {}
     for bucket in of_type(rendered("foundation"), "aws:s3/bucket:Bucket"):
+        if bucket["region"] != "eu-west-2":
+            continue
         name = bucket["outputs"]["bucket"]
         key = "waf" if name.startswith("aws-waf-logs-") else next(
             k for k in (*DELIVERY_BUCKETS, "s3-access") if f"-{k}-" in name)
@@ -30,7 +33,7 @@ def buckets(rendered: Render) -> dict[str, dict[str, Any]]:
 
 
 def by_bucket(rendered: Render, type_: str) -> dict[str, dict[str, Any]]:
-    return {r["inputs"]["bucket"]: r for r in of_type(rendered("foundation"), type_)}
+    return {r["inputs"]["bucket"]: r for r in of_type(rendered("foundation"), type_) if r["region"] == "eu-west-2"}
 
 
 def log_key_arn(rendered: Render) -> str:
