@@ -242,13 +242,14 @@ def test_prod_opensearch_has_dedicated_masters_and_zone_awareness(rendered: Rend
 def test_every_delivery_bucket_feeds_an_ingestion_pipeline_into_the_domain(rendered: Render) -> None:
     rendering = rendered("foundation")
     queues = {q["outputs"]["arn"]: q["outputs"]["url"] for q in of_type(rendering, "aws:sqs/queue:Queue")}
-    notified = {n["inputs"]["bucket"]: queues[n["inputs"]["queues"][0]["queueArn"]]
-                for n in of_type(rendering, "aws:s3/bucketNotification:BucketNotification")}
+    # queue URL -> the bucket whose notification feeds it (the flow-logs bucket feeds one queue per prefix)
+    notified = {queues[q["queueArn"]]: n["inputs"]["bucket"]
+                for n in of_type(rendering, "aws:s3/bucketNotification:BucketNotification") for q in n["inputs"]["queues"]}
     read = {}
     for pipeline in of_type(rendering, "aws:opensearchingest/pipeline:Pipeline"):
         [body] = [v for k, v in yaml.safe_load(pipeline["inputs"]["pipelineConfigurationBody"]).items() if k != "version"]
         read[body["source"]["s3"]["sqs"]["queue_url"]] = body
         assert body["sink"][0]["opensearch"]["hosts"] == [f"https://{domain(rendered)['outputs']['endpoint']}"]
         assert pipeline["inputs"]["vpcOptions"]["subnetIds"] == domain(rendered)["inputs"]["vpcOptions"]["subnetIds"]
-    assert set(notified) == {buckets(rendered)[k]["outputs"]["bucket"] for k in DELIVERY_BUCKETS}
-    assert set(notified.values()) == set(read)
+    assert set(notified.values()) == {buckets(rendered)[k]["outputs"]["bucket"] for k in DELIVERY_BUCKETS}
+    assert set(notified) == set(read)
