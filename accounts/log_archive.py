@@ -9,30 +9,86 @@ isolated VPC.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from components.config_recorder import ConfigDelivery, ConfigRecorder
 from components.isolated_vpc import IsolatedVpc, IsolatedVpcArgs
 from components.kms_key import KeyGrant, KmsKey, KmsKeyArgs
 from components.log_bucket import Lifecycle, LogBucket, LogBucketArgs
 from components.log_ingestion import LogIngestion, LogIngestionArgs, LogSource, ingestion_role
+from components.log_replica import LogReplica, LogReplicaArgs, ReplicaSource
+from components.network_firewall import FIREWALL_LOG_PREFIX
 from components.opensearch_domain import OpenSearchDomain, OpenSearchDomainArgs
+from components.vpc_baseline import FLOW_LOG_FILE_FORMAT, FLOW_LOG_PREFIX
 
 from .base import Account, AccountContext
 
 LOG_DELIVERY_SERVICES = ("cloudtrail.amazonaws.com", "config.amazonaws.com", "delivery.logs.amazonaws.com")
 
-#: Bucket key -> (the service that delivers into it, how the ingestion pipeline decodes it, index).
-LOG_BUCKETS: dict[str, tuple[str, dict, str]] = {
-    "trail": ("cloudtrail.amazonaws.com", {"json": {}}, "cloudtrail-%{yyyy.MM.dd}"),
-    "config": ("config.amazonaws.com", {"json": {}}, "config-%{yyyy.MM.dd}"),
-    "flow-logs": ("delivery.logs.amazonaws.com", {"csv": {"delimiter": " ", "detect_header": True}},
-                  "vpc-flow-logs-%{yyyy.MM.dd}"),
-    "waf": ("delivery.logs.amazonaws.com", {"ndjson": {}}, "waf-%{yyyy.MM.dd}"),
-    "access-logs": ("delivery.logs.amazonaws.com", {"newline": {}}, "access-logs-%{yyyy.MM.dd}"),
+#: Bucket key -> the service that delivers into it.
+LOG_BUCKETS: dict[str, str] = {
+    "trail": "cloudtrail.amazonaws.com",
+    "config": "config.amazonaws.com",
+    "flow-logs": "delivery.logs.amazonaws.com",
+    "waf": "delivery.logs.amazonaws.com",
+    "access-logs": "delivery.logs.amazonaws.com",
 }
+
+#: The Data Prepper codec of each VPC flow log file format; the writers' format (FLOW_LOG_FILE_FORMAT) picks it.
+FLOW_LOG_CODECS: dict[str, dict[str, Any]] = {
+    "parquet": {"parquet": {}},
+    "plain-text": {"csv": {"delimiter": " ", "detect_header": True}},
+}
+
+
+@dataclass(frozen=True)
+class IngestedLogs:
+    """One kind of log object the pipelines index: where it lands (bucket and key prefix), how it decodes."""
+
+    #: The LOG_BUCKETS key of the bucket it lands in.
+    bucket: str
+    #: Key prefix its writers use ("": the whole bucket); one format per prefix, one pipeline per prefix.
+    prefix: str
+    #: The Data Prepper S3 codec of its writers' format.
+    codec: dict[str, Any]
+    #: The OpenSearch index it goes to.
+    index: str
+
+
+#: Pipeline key -> what it reads. The flow-logs bucket holds two formats under two prefixes: every VPC's flow
+#: logs (components/vpc_baseline.py: Parquet under `vpc-flow-logs/`) and the Network Firewall's alert and flow
+#: logs (components/network_firewall.py: JSON lines under `network-firewall/`, a format the firewall does not
+#: let us choose), so it gets a pipeline for each (docs/foundation.md, "Ingestion").
+INGESTED_LOGS: dict[str, IngestedLogs] = {
+    "trail": IngestedLogs("trail", "", {"json": {}}, "cloudtrail-%{yyyy.MM.dd}"),
+    "config": IngestedLogs("config", "", {"json": {}}, "config-%{yyyy.MM.dd}"),
+    "flow-logs": IngestedLogs("flow-logs", f"{FLOW_LOG_PREFIX}/", FLOW_LOG_CODECS[FLOW_LOG_FILE_FORMAT],
+                              "vpc-flow-logs-%{yyyy.MM.dd}"),
+    "network-firewall": IngestedLogs("flow-logs", f"{FIREWALL_LOG_PREFIX}/", {"ndjson": {}},
+                                     "network-firewall-%{yyyy.MM.dd}"),
+    "waf": IngestedLogs("waf", "", {"ndjson": {}}, "waf-%{yyyy.MM.dd}"),
+    "access-logs": IngestedLogs("access-logs", "", {"newline": {}}, "access-logs-%{yyyy.MM.dd}"),
+}
+
+
+#: The buckets replicated to the replica region: the audit record (who did what, what changed). Flow, WAF and
+#: access logs are high-volume telemetry kept in the home region only (docs/foundation.md, "Region loss").
+REPLICATED_LOGS = ("trail", "config")
+
+
+@dataclass(frozen=True)
+class ReplicaPlacement:
+    """Where the log archive's copy lives: a second region and the account's provider there."""
+
+    #: The replica region (config `foundation.logArchive.replicaRegion`).
+    region: str
+    #: The log archive account's provider in that region (environments/providers.py).
+    provider: aws.Provider
 
 
 @dataclass(frozen=True)
@@ -74,6 +130,10 @@ class LogArchiveArgs:
     log_retention_days: int
     #: Size of the log analytics domain and of its isolated VPC.
     opensearch: OpenSearchSizing
+    #: The roles that may assume the domain's master role (config `foundation.openSearch.administratorRoleArns`).
+    opensearch_administrator_role_arns: Sequence[str]
+    #: The second region the buckets of :data:`REPLICATED_LOGS` replicate to; None: no replica.
+    replica: ReplicaPlacement | None = None
 
 
 def bucket_name(prefix: str, key: str, account_id: str, region: str) -> str:
@@ -141,10 +201,22 @@ class LogArchiveAccount(Account):
                     protect=ctx.protect,
                 ),
                 opts=self.child,
-            ) for key, (service, _, _) in LOG_BUCKETS.items()
+            ) for key, service in LOG_BUCKETS.items()
         }
         self.bucket_arns = {key: b.arn for key, b in self.buckets.items()}
         self.bucket_names = {key: b.bucket_name for key, b in self.buckets.items()}
+        self.replica: LogReplica | None = None
+        if args.replica is not None:
+            there = args.replica.region
+            self.replica = LogReplica(f"{name}-replica", LogReplicaArgs(
+                region=there, provider=args.replica.provider, home_region=ctx.region, account_id=ctx.account_id,
+                name_prefix=ctx.name_prefix,
+                sources={key: ReplicaSource(self.buckets[key], bucket_name(ctx.name_prefix, key, ctx.account_id, there))
+                         for key in REPLICATED_LOGS},
+                source_key_arn=self.key.arn,
+                access_log_bucket_name=bucket_name(ctx.name_prefix, "s3-access", ctx.account_id, there),
+                retention_days=args.object_lock_days, lifecycle=args.lifecycle, protect=ctx.protect,
+            ), opts=self.child)
         self.config_delivery = ConfigDelivery(bucket_name=self.bucket_names["config"], kms_key_arn=self.key.arn)
         # This account's own recorder delivers to the bucket just made (named and aliased as the baseline's
         # child it was before the baseline became complete when constructed).
@@ -190,6 +262,7 @@ class LogArchiveAccount(Account):
                 subnet_ids=self.vpc.subnet_ids,
                 kms_key_arn=self.analytics_key.arn,
                 log_retention_days=args.log_retention_days,
+                administrator_role_arns=args.opensearch_administrator_role_arns,
                 writer_role_arns=[role.arn],
                 protect=ctx.protect,
             ),
@@ -200,9 +273,10 @@ class LogArchiveAccount(Account):
             LogIngestionArgs(
                 account_id=ctx.account_id,
                 region=ctx.region,
-                sources=[LogSource(key=key, bucket_name=self.bucket_names[key], bucket_arn=self.bucket_arns[key],
-                                   codec=codec, index=index)
-                         for key, (_, codec, index) in LOG_BUCKETS.items()],
+                sources=[LogSource(key=key, bucket_name=self.bucket_names[logs.bucket],
+                                   bucket_arn=self.bucket_arns[logs.bucket], codec=logs.codec, index=logs.index,
+                                   prefix=logs.prefix, bucket_key=logs.bucket)
+                         for key, logs in INGESTED_LOGS.items()],
                 domain_arn=self.opensearch.arn,
                 domain_endpoint=self.opensearch.endpoint,
                 role=role,

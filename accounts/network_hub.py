@@ -95,6 +95,9 @@ class NetworkHubArgs:
     access_logs_bucket_arn: pulumi.Input[str]
     #: Days CloudWatch keeps the Site-to-Site VPN log events.
     log_retention_days: int
+    #: The organization (`o-...`, from the foundation stack): the egress and spoke VPCs' endpoint policies
+    #: admit its principals to its resources only.
+    organization_id: pulumi.Input[str]
     #: The Direct Connect gateway and its VIFs; None: no Direct Connect.
     direct_connect: DirectConnectSpec | None = None
     #: The data centre's VPN devices, one VPN connection each; empty: no VPN. With either
@@ -162,6 +165,7 @@ class NetworkHubAccount(Account):
             spoke_cidrs=spoke_cidrs, on_premises_cidrs=args.on_premises_cidrs if hybrid else (),
             allowed_domains=args.allowed_domains, firewall_kms_key_arn=firewall_key.arn,
             log_bucket_arn=args.flow_logs_bucket_arn, log_bucket_name=flow_logs_bucket,
+            organization_id=args.organization_id,
         ), opts=self.child)
         # Spokes send everything they do not reach directly to the egress VPC; the data centre reaches its
         # services subnets only (the Resolver inbound endpoint).
@@ -225,5 +229,6 @@ class NetworkHubAccount(Account):
         return SpokeVpcArgs(
             cidr_block=plan.cidr, az_count=self.args.az_count, zone_ids=self.zone_ids, region=region,
             transit_gateway_id=self.hub.transit_gateway_id, flow_log_bucket_arn=self.args.flow_logs_bucket_arn,
-            segment=str(plan.segment), share_ready=[self.hub.principal_associations[plan.account_id]],
+            segment=str(plan.segment), organization_id=self.args.organization_id,
+            share_ready=[self.hub.principal_associations[plan.account_id]],
         )

@@ -23,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .cidr_plan import EGRESS_TIERS, carve
+from .endpoint_policies import PROXY_HOSTS, AwsOwnedAccess
 from .network_firewall import NetworkFirewall, NetworkFirewallArgs
 from .vpc_baseline import harden_vpc, vpc_endpoints
 
@@ -65,6 +66,12 @@ class EgressVpcArgs:
     log_bucket_arn: pulumi.Input[str]
     #: Name of the bucket the firewall's alert and flow logs go to (under `network-firewall/<name_prefix>/`).
     log_bucket_name: pulumi.Input[str]
+    #: The organization (`o-...`): every endpoint's policy admits its principals to its resources only.
+    organization_id: pulumi.Input[str]
+    #: The AWS-owned resources the services subnets' hosts reach through the endpoints besides the
+    #: organization's (default: what the Squid hosts need: Amazon Linux repositories, SSM Agent buckets
+    #: and documents).
+    aws_owned: Sequence[AwsOwnedAccess] = PROXY_HOSTS
 
 
 class EgressVpc(pulumi.ComponentResource):
@@ -174,7 +181,8 @@ class EgressVpc(pulumi.ComponentResource):
         vpc_endpoints(name, vpc=self.vpc, vpc_cidr=args.cidr_block, region=args.region,
                       subnet_ids=[s.id for s in self.services_subnets],
                       route_table_ids=[rt.id for rt in services_tables],
-                      interface_services=EGRESS_INTERFACE_ENDPOINTS, gateway_services=("s3",), parent=self)
+                      interface_services=EGRESS_INTERFACE_ENDPOINTS, gateway_services=("s3",),
+                      organization_id=args.organization_id, aws_owned=args.aws_owned, parent=self)
 
         self.vpc_id = self.vpc.id
         self.attachment_id = self.attachment.id

@@ -2,7 +2,8 @@
 
 For services that only other AWS services reach (the log archive's OpenSearch domain and its
 ingestion pipelines): private subnets across the zones, the default security group emptied, and
-flow logs of all traffic delivered to the central flow-log bucket.
+flow logs of all traffic delivered to the central flow-log bucket like every other VPC's
+(:func:`components.vpc_baseline.flow_log`: Parquet under `vpc-flow-logs/<name>/`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+from .vpc_baseline import flow_log
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,8 @@ class IsolatedVpcArgs:
     availability_zones: int
     #: Prefix of the `Name` tags: `<prefix>-isolated`, `<prefix>-private`, `<prefix>-private-<zone>`.
     name_prefix: str
-    #: ARN of the bucket the VPC's flow logs (ALL traffic, plain text, hourly partitions) go to.
+    #: ARN of the bucket the VPC's flow logs (ALL traffic, Parquet, hourly partitions) go to, under
+    #: `vpc-flow-logs/<component name>/`.
     flow_log_bucket_arn: pulumi.Input[str]
 
 
@@ -78,17 +82,7 @@ class IsolatedVpc(pulumi.ComponentResource):
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{zone}", subnet_id=subnet.id, route_table_id=route_table.id, opts=on_vpc)
             self.subnets.append(subnet)
-        aws.ec2.FlowLog(
-            f"{name}-flow-log",
-            vpc_id=self.vpc.id,
-            traffic_type="ALL",
-            log_destination_type="s3",
-            log_destination=args.flow_log_bucket_arn,
-            max_aggregation_interval=60,
-            destination_options=aws.ec2.FlowLogDestinationOptionsArgs(
-                file_format="plain-text", hive_compatible_partitions=True, per_hour_partition=True),
-            opts=on_vpc,
-        )
+        flow_log(name, self.vpc, args.flow_log_bucket_arn, on_vpc)
         self.vpc_id = self.vpc.id
         self.subnet_ids = [s.id for s in self.subnets]
         self.register_outputs({"vpcId": self.vpc_id, "subnetIds": self.subnet_ids})

@@ -67,11 +67,15 @@ class LogBucketArgs:
     lifecycle: Lifecycle | None = None
     #: Bucket (name) that receives this bucket's S3 server access logs.
     access_log_bucket: pulumi.Input[str] | None = None
+    #: A replica: the ARN of the only role that may write into it, by S3 replication; the policy then denies
+    #: PutObject to everyone (a replica holds nothing but copies). None: not a replica.
+    replicated_by: pulumi.Input[str] | None = None
 
 
-def bucket_policy(bucket_arn: str, args: LogBucketArgs) -> str:
+def bucket_policy(bucket_arn: str, args: LogBucketArgs, replication_role_arn: str | None = None) -> str:
     """Deny plain HTTP; let the listed log services write, with the owner getting the objects; where
-    Object Lock has no default retention, deny deleting log objects outright."""
+    Object Lock has no default retention, deny deleting log objects outright; on a replica
+    (`replication_role_arn`), deny every write but that role's replication."""
     statements: list[dict[str, Any]] = [{
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
@@ -88,6 +92,22 @@ def bucket_policy(bucket_arn: str, args: LogBucketArgs) -> str:
             "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
                        "s3:BypassGovernanceRetention"],
             "Resource": f"{bucket_arn}/*",
+        })
+    if replication_role_arn is not None:
+        statements.append({
+            "Sid": "ReplicasOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/*",
+        })
+        statements.append({
+            "Sid": "ReplicationRoleOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            "Resource": f"{bucket_arn}/*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": replication_role_arn}},
         })
     if args.delivery_services:
         services = sorted(args.delivery_services)
@@ -140,6 +160,8 @@ class LogBucket(pulumi.ComponentResource):
 
     bucket_name: pulumi.Output[str]
     arn: pulumi.Output[str]
+    #: The bucket's versioning (replication waits for it on both sides).
+    versioning: aws.s3.BucketVersioning
 
     def __init__(self, name: str, args: LogBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("openbanking:logging:LogBucket", name, None, opts)
@@ -180,7 +202,7 @@ class LogBucket(pulumi.ComponentResource):
             )],
             opts=on_bucket,
         )
-        versioning = aws.s3.BucketVersioning(
+        self.versioning = versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=self.bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
@@ -215,7 +237,8 @@ class LogBucket(pulumi.ComponentResource):
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(lambda arn: bucket_policy(arn, args)),
+            policy=pulumi.Output.all(self.bucket.arn, args.replicated_by).apply(
+                lambda a: bucket_policy(a[0], args, a[1])),
             opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[self.public_access_block]),
         )
         self.bucket_name = self.bucket.bucket

@@ -22,7 +22,8 @@ import yaml
 
 @dataclass(frozen=True)
 class LogSource:
-    """One log type: the bucket it lands in, how its objects decode and the index it goes to."""
+    """One log type: the bucket and key prefix it lands in, how its objects decode and the index it goes to.
+    One format per prefix: a bucket holding several formats gets a source (and a pipeline) per prefix."""
 
     #: Log type, e.g. "flow-logs": names its queue (`logs-<key>-notifications`), dead-letter queue,
     #: pipeline (`logs-<key>`) and pipeline log group.
@@ -31,12 +32,22 @@ class LogSource:
     bucket_name: pulumi.Input[str]
     #: ARN of the same bucket: the queue policy admits its notifications and the role reads its objects.
     bucket_arn: pulumi.Input[str]
-    #: Data Prepper S3 source codec the objects are decoded with, e.g. {"json": {}} or {"newline": {}}.
+    #: Data Prepper S3 source codec the objects are decoded with, e.g. {"json": {}} or {"parquet": {}}.
     codec: Mapping[str, Any]
     #: OpenSearch index the pipeline writes to; may carry a date pattern, e.g. "cloudtrail-%{yyyy.MM.dd}".
     index: str
     #: Data Prepper processors applied before indexing, in order; empty: none.
     processors: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    #: Key prefix of the objects this source reads (the notification's filter, the role's read grant), e.g.
+    #: "vpc-flow-logs/"; "": the whole bucket.
+    prefix: str = ""
+    #: Which bucket this is, when several sources share one (they share its single notification configuration,
+    #: named after and parented to the first source's queue); None: the source's own `key`.
+    bucket_key: str | None = None
+
+    @property
+    def bucket(self) -> str:
+        return self.bucket_key or self.key
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,19 @@ def pipeline_body(source: LogSource, queue_url: str, endpoint: str, role_arn: st
     return yaml.safe_dump({"version": "2", f"{source.key}-pipeline": pipeline}, sort_keys=False)
 
 
+def check_prefixes(sources: Sequence[LogSource]) -> None:
+    """Sources of one bucket read disjoint prefixes: S3 refuses overlapping notification filters, and an object
+    under both would be indexed twice, by two codecs."""
+    by_bucket: dict[str, list[str]] = {}
+    for source in sources:
+        by_bucket.setdefault(source.bucket, []).append(source.prefix)
+    for bucket, prefixes in by_bucket.items():
+        for i, prefix in enumerate(prefixes):
+            if any(other.startswith(prefix) for other in prefixes[:i] + prefixes[i + 1:]):
+                raise ValueError(f"log sources of bucket {bucket!r} read overlapping prefixes {prefixes}; each "
+                                 "object must have one reader")
+
+
 def _queue_policy(queue_arn: str, bucket_arn: str, account_id: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "BucketNotifies", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
@@ -117,7 +141,8 @@ def _queue_policy(queue_arn: str, bucket_arn: str, account_id: str) -> str:
 
 
 class LogIngestion(pulumi.ComponentResource):
-    """Per log type: S3 notifications to an encrypted SQS queue with a DLQ, and an OSIS pipeline into the domain."""
+    """Per log type: S3 notifications to an encrypted SQS queue with a DLQ, and an OSIS pipeline into the domain;
+    one notification configuration per bucket (S3 keeps one), a queue per prefix in it."""
 
     pipelines: dict[str, aws.opensearchingest.Pipeline]
     queues: dict[str, aws.sqs.Queue]
@@ -126,6 +151,8 @@ class LogIngestion(pulumi.ComponentResource):
         super().__init__("openbanking:analytics:LogIngestion", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.pipelines, self.queues = {}, {}
+        check_prefixes(args.sources)
+        queue_policies: dict[str, list[pulumi.Resource]] = {}
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
@@ -155,19 +182,13 @@ class LogIngestion(pulumi.ComponentResource):
                 opts=child,
             )
             on_queue = pulumi.ResourceOptions(parent=queue)
-            queue_policy = aws.sqs.QueuePolicy(
+            queue_policies.setdefault(source.bucket, []).append(aws.sqs.QueuePolicy(
                 f"{name}-{source.key}-policy",
                 queue_url=queue.url,
                 policy=pulumi.Output.all(queue.arn, source.bucket_arn).apply(
                     lambda a: _queue_policy(a[0], a[1], args.account_id)),
                 opts=on_queue,
-            )
-            aws.s3.BucketNotification(
-                f"{name}-{source.key}-notification",
-                bucket=source.bucket_name,
-                queues=[aws.s3.BucketNotificationQueueArgs(queue_arn=queue.arn, events=["s3:ObjectCreated:*"])],
-                opts=pulumi.ResourceOptions(parent=queue, depends_on=[queue_policy]),
-            )
+            ))
             group = aws.cloudwatch.LogGroup(
                 f"{name}-{source.key}-pipeline-logs",
                 name=f"/aws/vendedlogs/OpenSearchIngestion/logs-{source.key}",
@@ -196,19 +217,34 @@ class LogIngestion(pulumi.ComponentResource):
                 opts=child,
             )
             self.queues[source.key] = queue
+        notified: set[str] = set()
+        for source in args.sources:
+            if source.bucket in notified:
+                continue
+            notified.add(source.bucket)
+            shared = [s for s in args.sources if s.bucket == source.bucket]
+            aws.s3.BucketNotification(
+                f"{name}-{source.key}-notification",
+                bucket=source.bucket_name,
+                queues=[aws.s3.BucketNotificationQueueArgs(
+                    queue_arn=self.queues[s.key].arn, events=["s3:ObjectCreated:*"], filter_prefix=s.prefix or None)
+                    for s in shared],
+                opts=pulumi.ResourceOptions(parent=self.queues[source.key],
+                                            depends_on=queue_policies[source.bucket]),
+            )
         queue_arns = [q.arn for q in self.queues.values()]
-        bucket_arns = [s.bucket_arn for s in args.sources]
+        objects = [pulumi.Output.concat(s.bucket_arn, f"/{s.prefix}*") for s in args.sources]
         aws.iam.RolePolicy(
             f"{name}-role-policy",
             role=args.role.name,
-            policy=pulumi.Output.all(queues=queue_arns, buckets=bucket_arns, domain=args.domain_arn,
+            policy=pulumi.Output.all(queues=queue_arns, objects=objects, domain=args.domain_arn,
                                      key=args.kms_key_arn, log_key=args.log_kms_key_arn).apply(
                 lambda a: json.dumps({"Version": "2012-10-17", "Statement": [
                     {"Sid": "ReadNotifications", "Effect": "Allow",
                      "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
                      "Resource": a["queues"]},
                     {"Sid": "ReadLogObjects", "Effect": "Allow", "Action": ["s3:GetObject"],
-                     "Resource": [f"{arn}/*" for arn in a["buckets"]]},
+                     "Resource": a["objects"]},
                     {"Sid": "DecryptLogs", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                      "Resource": [a["key"], a["log_key"]]},
                     {"Sid": "WriteToDomain", "Effect": "Allow", "Action": ["es:DescribeDomain", "es:ESHttp*"],

@@ -1,9 +1,11 @@
 """An OpenSearch domain for log analytics, reachable only inside its VPC and only through IAM.
 
 Fine-grained access control with the internal user database off: the master user is an IAM role, so
-every request is SigV4-signed and attributable. Encrypted at rest with a customer key and between
-nodes, HTTPS only with the TLS 1.2 forward-secrecy policy, audit and error logs to KMS-encrypted
-CloudWatch log groups (through a resource policy scoped to this domain).
+every request is SigV4-signed and attributable; only the named administrator roles may assume it (by
+`aws:PrincipalArn`), never a whole account: whoever holds the master role reads and rewrites every log.
+Encrypted at rest with a customer key and between nodes, HTTPS only with the TLS 1.2 forward-secrecy
+policy, audit and error logs to KMS-encrypted CloudWatch log groups (through a resource policy scoped to
+this domain).
 """
 
 from __future__ import annotations
@@ -27,8 +29,7 @@ class OpenSearchDomainArgs:
     #: Domain name: 3-28 characters of a-z, 0-9 and '-', starting with a letter (else refused);
     #: also names its master role, log groups and log resource policy.
     domain_name: str
-    #: The account the domain lives in: the master role trusts its root (with MFA) and the log
-    #: resource policy is scoped to it.
+    #: The account the domain lives in: the log resource policy is scoped to it.
     account_id: str
     #: The region (part of the domain's ARN).
     region: str
@@ -57,6 +58,9 @@ class OpenSearchDomainArgs:
     kms_key_arn: pulumi.Input[str]
     #: Days CloudWatch keeps the domain's audit and application log events.
     log_retention_days: int
+    #: The roles that may assume the master role (at least one; `aws:PrincipalArn`, so an IAM Identity Center
+    #: role's generated suffix may be `*`): a break-glass role, an administrators' permission set.
+    administrator_role_arns: Sequence[str]
     #: IAM principals (besides the master role) allowed to send HTTP requests, e.g. ingestion roles.
     writer_role_arns: Sequence[pulumi.Input[str]] = ()
     #: Pulumi `protect` and `retain_on_delete` on the domain: no update deletes it, a destroy leaves it (prod).
@@ -67,10 +71,28 @@ class OpenSearchDomainArgs:
                 and all(c.islower() or c.isdigit() or c == "-" for c in self.domain_name)):
             raise ValueError(f"OpenSearch domain name {self.domain_name!r} must be 3-28 characters of a-z, 0-9 "
                              "and '-', starting with a letter")
+        if not self.administrator_role_arns or not all(
+                a.startswith("arn:aws:iam::") and ":role/" in a for a in self.administrator_role_arns):
+            raise ValueError(f"OpenSearch domain {self.domain_name!r} needs at least one administrator role ARN "
+                             f"(got {list(self.administrator_role_arns)!r}); its master role trusts no account")
 
     @property
     def arn(self) -> str:
         return f"arn:aws:es:{self.region}:{self.account_id}:domain/{self.domain_name}"
+
+
+def master_trust_policy(administrator_role_arns: Sequence[str]) -> str:
+    """Trust the named roles only: their accounts as principals, narrowed by `aws:PrincipalArn` (which, unlike
+    a role principal, admits an IAM Identity Center role's generated suffix as `*` and survives the role's
+    re-creation). No MFA condition: a role session carries none; MFA is enforced where the administrator signs
+    in (IAM Identity Center, or the break-glass role's own trust)."""
+    accounts = sorted({arn.split(":")[4] for arn in administrator_role_arns})
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{account}:root" for account in accounts]},
+        "Action": "sts:AssumeRole",
+        "Condition": {"ArnLike": {"aws:PrincipalArn": list(administrator_role_arns)}},
+    }]})
 
 
 class OpenSearchDomain(pulumi.ComponentResource):
@@ -88,12 +110,7 @@ class OpenSearchDomain(pulumi.ComponentResource):
             f"{name}-master",
             name=f"{args.domain_name}-master",
             description=f"Fine-grained access control master of OpenSearch domain {args.domain_name}",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{args.account_id}:root"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
-            }]}),
+            assume_role_policy=master_trust_policy(args.administrator_role_arns),
             max_session_duration=3600,
             opts=child,
         )

@@ -1,7 +1,9 @@
 """A spoke VPC: private subnets only, reached and leaving through the Transit Gateway.
 
 No internet gateway, no NAT: the only way out is the default route to the TGW (and from there the
-egress VPC's firewall and proxy). AWS APIs are reached through gateway and interface endpoints. The
+egress VPC's firewall and proxy). AWS APIs are reached through gateway and interface endpoints whose
+policies keep the organization's principals to the organization's resources (and name the AWS-owned ones
+the workloads need), since the gateway routes bypass the firewall. The
 attachment is created here, with the spoke account's provider; everything that needs both sides (the
 hub's acceptance and routing, then the spoke's default route, proxy zone and Resolver rules) is one
 :class:`components.spoke_link.SpokeLink`.
@@ -16,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .cidr_plan import SPOKE_TIERS, carve
+from .endpoint_policies import CONTAINER_WORKLOADS, AwsOwnedAccess
 from .vpc_baseline import SPOKE_INTERFACE_ENDPOINTS, harden_vpc, vpc_endpoints
 
 
@@ -37,10 +40,15 @@ class SpokeVpcArgs:
     flow_log_bucket_arn: pulumi.Input[str]
     #: The TGW segment this VPC joins (a tag, for people and for `lz`'s reachability).
     segment: str
+    #: The organization (`o-...`): every endpoint's policy admits its principals to its resources only.
+    organization_id: pulumi.Input[str]
     #: What the attachment must wait for: the RAM principal association sharing the TGW with this account.
     share_ready: Sequence[pulumi.Resource] = ()
     #: AWS services reached through interface endpoints (private DNS) instead of the internet.
     interface_endpoints: Sequence[str] = SPOKE_INTERFACE_ENDPOINTS
+    #: The AWS-owned resources the VPC's workloads reach through its endpoints besides the organization's
+    #: (default: what Fargate tasks need, ECR's layer bucket and GuardDuty's agent image).
+    aws_owned: Sequence[AwsOwnedAccess] = CONTAINER_WORKLOADS
 
 
 class SpokeVpc(pulumi.ComponentResource):
@@ -92,7 +100,8 @@ class SpokeVpc(pulumi.ComponentResource):
         self.endpoint_security_group, gateways = vpc_endpoints(
             name, vpc=self.vpc, vpc_cidr=args.cidr_block, region=args.region,
             subnet_ids=[s.id for s in self.subnets["private"]], route_table_ids=[self.route_table.id],
-            interface_services=args.interface_endpoints, parent=self)
+            interface_services=args.interface_endpoints, organization_id=args.organization_id,
+            aws_owned=args.aws_owned, parent=self)
         self.attachment = aws.ec2transitgateway.VpcAttachment(
             f"{name}-tgw-attachment",
             transit_gateway_id=args.transit_gateway_id,

@@ -19,7 +19,7 @@ from accounts.api import ApiAccount
 from accounts.base import Account, AccountContext
 from accounts.identity import IdentityAccount
 from accounts.keys import AccountKey, AccountRole
-from accounts.log_archive import LogArchiveAccount, LogArchiveArgs, OpenSearchSizing
+from accounts.log_archive import LogArchiveAccount, LogArchiveArgs, OpenSearchSizing, ReplicaPlacement
 from accounts.network_hub import NetworkHubAccount, NetworkHubArgs, ProxySizing, SpokePlan, bucket_name_of
 from accounts.organization import SECURITY, OrganizationAccount, OrganizationArgs, TrailSettings
 from accounts.sandbox import SandboxAccount
@@ -50,7 +50,7 @@ from openbanking.deployables import DEPLOYABLES
 from .config import DataClassification, FoundationConfig, SandboxConfig, WorkloadConfig, WorkloadNetwork
 from .edge import api_account_args
 from .foundation import FoundationExports
-from .providers import default_tags
+from .providers import default_tags, second_region_provider
 
 
 @dataclass(kw_only=True)
@@ -102,7 +102,7 @@ class EnvironmentAssembly(Assembly):
 
 # --- the foundation stack -----------------------------------------------------------------------------------
 
-def log_archive_args(config: FoundationConfig) -> LogArchiveArgs:
+def log_archive_args(config: FoundationConfig, replica: ReplicaPlacement | None = None) -> LogArchiveArgs:
     logs, search = config.foundation.log_archive, config.foundation.open_search
     return LogArchiveArgs(
         organization_id=config.organization_id,
@@ -114,7 +114,17 @@ def log_archive_args(config: FoundationConfig) -> LogArchiveArgs:
             instance_count=search.instance_count, volume_size_gb=search.volume_size_gb,
             availability_zones=search.availability_zones, dedicated_master_type=search.dedicated_master_type,
             dedicated_master_count=search.dedicated_master_count, vpc_cidr=search.vpc_cidr),
+        opensearch_administrator_role_arns=search.administrator_role_arns,
+        replica=replica,
     )
+
+
+def build_log_archive(config: FoundationConfig, assembly: Assembly, ctx: AccountContext) -> Account:
+    """The log archive, with its account's provider in the replica region when the config names one."""
+    region = config.foundation.log_archive.replica_region
+    replica = None if region is None else ReplicaPlacement(
+        region=region, provider=second_region_provider(config, ctx.key, ctx.account_id, region, parent=assembly.parent))
+    return LogArchiveAccount(_name(config, ctx), ctx, log_archive_args(config, replica), opts=assembly.child)
 
 
 def organization_args(config: FoundationConfig, log_archive: LogArchiveAccount) -> OrganizationArgs:
@@ -161,8 +171,7 @@ FoundationBuilder = Callable[[FoundationConfig, Assembly, AccountContext], Accou
 #: organization trail deliver to it), then the management account (which registers the security account as
 #: delegated administrator), then the security account.
 FOUNDATION_ACCOUNTS: dict[AccountRole, FoundationBuilder] = {
-    AccountRole.LOG_ARCHIVE: lambda config, assembly, ctx: LogArchiveAccount(
-        _name(config, ctx), ctx, log_archive_args(config), opts=assembly.child),
+    AccountRole.LOG_ARCHIVE: build_log_archive,
     AccountRole.ORGANIZATION: lambda config, assembly, ctx: OrganizationAccount(
         _name(config, ctx), ctx, organization_args(config, _log_archive(assembly)), opts=assembly.child),
     AccountRole.SECURITY: lambda config, assembly, ctx: SecurityAccount(
@@ -222,6 +231,7 @@ def network_hub_args(config: WorkloadConfig | SandboxConfig, foundation: Foundat
         flow_logs_bucket_arn=foundation.flow_logs_bucket_arn,
         access_logs_bucket_arn=foundation.access_logs_bucket_arn,
         log_retention_days=config.log_retention_days,
+        organization_id=foundation.organization_id,
         direct_connect=None if dx is None else DirectConnectSpec(
             gateway_asn=dx.gateway_asn,
             transit_vifs=[TransitVif(v.name, v.connection_id, v.vlan, v.customer_asn, v.mtu)

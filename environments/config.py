@@ -130,6 +130,21 @@ def _vpc_cidr(v: str) -> str:
     return v
 
 
+_IAM_NAME = r"[A-Za-z0-9+=,.@_-]"
+
+
+def _role_arn(v: str) -> str:
+    """One named IAM role: an exact role ARN, or an IAM Identity Center role whose generated suffix is `*`."""
+    exact = rf"arn:aws:iam::[0-9]{{12}}:role/(?:{_IAM_NAME}+/)*{_IAM_NAME}{{1,64}}"
+    identity_center = (r"arn:aws:iam::[0-9]{12}:role/aws-reserved/sso\.amazonaws\.com/(?:[a-z0-9-]+/)?"
+                       rf"AWSReservedSSO_{_IAM_NAME}{{1,32}}_\*")
+    if not (re.fullmatch(exact, v) or re.fullmatch(identity_center, v)):
+        raise ValueError("is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/[<path>/]<name>, or an IAM "
+                         "Identity Center role arn:aws:iam::<12-digit account>:role/aws-reserved/sso.amazonaws.com/"
+                         "[<region>/]AWSReservedSSO_<permission set>_*)")
+    return v
+
+
 def _stack_ref(v: str) -> str:
     if not re.fullmatch(r"([A-Za-z0-9_.-]{1,100}/){0,2}[A-Za-z0-9_.-]{1,100}", v):
         raise ValueError("is not a stack reference ('org/project/stack' or 'stack')")
@@ -192,6 +207,7 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 VpcCidr = Annotated[str, AfterValidator(_vpc_cidr)]
 StackRef = Annotated[str, AfterValidator(_stack_ref)]
 RoleName = Annotated[str, AfterValidator(_role_name)]
+RoleArn = Annotated[str, AfterValidator(_role_arn)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")]
 PrivateAsn = Annotated[int, AfterValidator(_private_asn)]
 Asn = Annotated[int, AfterValidator(_asn)]
@@ -613,6 +629,9 @@ class LogArchiveSettings(_Model):
     """Retention of the central log buckets: Object Lock (compliance mode) and the lifecycle after it."""
 
     object_lock_days: Annotated[int, Field(ge=1, le=36500)] = 2557
+    #: A second region of `allowedRegions` the trail and Config buckets replicate to (same Object Lock, a key
+    #: of that region); None: no replica (refused in prod).
+    replica_region: Region | None = None
     infrequent_access_after_days: Annotated[int, Field(ge=30)] = 90
     glacier_after_days: Annotated[int, Field(ge=31)] = 365
     expire_after_days: Annotated[int, Field(ge=1, le=36500)] = 2557
@@ -655,6 +674,11 @@ class OpenSearchSettings(_Model):
     availability_zones: Annotated[int, Field(ge=1, le=3)] = 2
     vpc_cidr: VpcCidr = "10.255.0.0/24"
     engine_version: Annotated[str, Field(pattern=r"^OpenSearch_[0-9]+\.[0-9]+$")] = "OpenSearch_2.19"
+    #: The roles that may assume the domain's master role (trusted by `aws:PrincipalArn`): a break-glass role,
+    #: an IAM Identity Center permission set's role (its generated suffix as `*`); never a whole account.
+    administrator_role_arns: Annotated[list[RoleArn], Field(min_length=1, json_schema_extra={
+        "requiredBecause": "the roles that may assume the domain's master role: a break-glass or IAM Identity "
+                           "Center role, never a whole account"})]
 
     @model_validator(mode="after")
     def _nodes_spread_evenly(self) -> Self:
@@ -671,7 +695,9 @@ class FoundationSettings(_Model):
     allowed_regions: Annotated[list[Region], Field(min_length=1)]
     log_archive: LogArchiveSettings = LogArchiveSettings()
     trail: TrailSettings = TrailSettings()
-    open_search: OpenSearchSettings = OpenSearchSettings()
+    #: The log analytics domain: its administrators have no default.
+    open_search: Annotated[OpenSearchSettings, Field(json_schema_extra={
+        "requiredBecause": "the log analytics domain and who administers it"})]
     macie: bool = True
     guardduty_malware_protection: bool = True
     #: Role (logArchive, security) -> create the account; roles not listed are adopted by id.

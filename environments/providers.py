@@ -32,13 +32,25 @@ def default_tags(config: EnvironmentConfig, key: AccountKey) -> dict[str, str]:
 def account_provider(config: EnvironmentConfig, key: AccountKey, account_id: str,
                      parent: pulumi.Resource | None = None) -> aws.Provider:
     """The provider for `key`'s account; resources in that account name it (directly or through their parent)."""
+    return _provider(f"aws-{key.label}", config.region, config, key, account_id, parent)
+
+
+def second_region_provider(config: EnvironmentConfig, key: AccountKey, account_id: str, region: str,
+                           parent: pulumi.Resource | None = None) -> aws.Provider:
+    """`key`'s account in another region (the log archive's replica region), named `aws-<label>-<region>`: the
+    same deploy role, account pin and tags as its home provider, so only the region differs."""
+    return _provider(f"aws-{key.label}-{region}", region, config, key, account_id, parent)
+
+
+def _provider(name: str, region: str, config: EnvironmentConfig, key: AccountKey, account_id: str,
+              parent: pulumi.Resource | None) -> aws.Provider:
     return aws.Provider(
-        f"aws-{key.label}",
-        region=config.region,
+        name,
+        region=region,
         allowed_account_ids=[account_id],
         assume_roles=[aws.ProviderAssumeRoleArgs(
             role_arn=f"arn:aws:iam::{account_id}:role/{config.deploy_role_name}",
-            session_name=f"pulumi-{config.name}-{key.label}",
+            session_name=f"pulumi-{config.name}-{name.removeprefix('aws-')}",
         )],
         default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(config, key)),
         opts=pulumi.ResourceOptions(parent=parent),

@@ -109,8 +109,22 @@ def allowed_regions_include_home(region: str, foundation: FoundationSettings) ->
                f"own region {as_written(region)}; the region SCP would deny the landing zone itself")
 
 
+def log_replica_in_a_second_allowed_region(region: str, foundation: FoundationSettings) -> Iterator[str]:
+    """The log archive's replica region is one the region SCP allows, and not the home region."""
+    replica = foundation.log_archive.replica_region
+    if replica is None:
+        return
+    if replica == region:
+        yield (f"foundation.logArchive.replicaRegion: {as_written(replica)} is the stack's own region; the replica "
+               "must be in a second region to survive the loss of the first")
+    elif replica not in foundation.allowed_regions:
+        yield (f"foundation.logArchive.replicaRegion: {as_written(replica)} is not in foundation.allowedRegions "
+               f"({as_written(foundation.allowed_regions)}); the region SCP would deny the replica")
+
+
 def prod_foundation(stage: Stage, foundation: FoundationSettings) -> Iterator[str]:
-    """Prod log analytics survives the loss of a node or a zone; prod logs are kept a year at least."""
+    """Prod log analytics survives the loss of a node or a zone; prod logs are kept a year at least, and the
+    audit logs survive the loss of the region."""
     if stage is not Stage.PROD:
         return
     search = foundation.open_search
@@ -122,6 +136,9 @@ def prod_foundation(stage: Stage, foundation: FoundationSettings) -> Iterator[st
     if foundation.log_archive.object_lock_days < 365:
         yield (f"foundation.logArchive.objectLockDays: {foundation.log_archive.object_lock_days} is below the prod "
                "minimum of 365 days")
+    if foundation.log_archive.replica_region is None:
+        yield ("foundation.logArchive.replicaRegion: is required in prod (the trail and Config logs are replicated "
+               "to a second region)")
 
 
 def services_run_once(workloads: dict[str, Workload]) -> Iterator[str]:
@@ -209,7 +226,8 @@ def edge_perimeter_fits(stage: Stage, edge: EdgeSettings) -> Iterator[str]:
 
 RULES: tuple[Rule, ...] = (
     account_ids_unique, cidrs_do_not_overlap, workload_vpcs_fit_the_azs, prod_spans_availability_zones,
-    prod_protects_state, prod_network, direct_connect_prefix_budget, allowed_regions_include_home, prod_foundation,
+    prod_protects_state, prod_network, direct_connect_prefix_budget, allowed_regions_include_home,
+    log_replica_in_a_second_allowed_region, prod_foundation,
     services_run_once, one_core_banking_feed, prod_workloads, tpp_directory_is_reachable, edge_perimeter_fits,
 )
 

@@ -177,12 +177,19 @@ def _lb(s: Subject, id_: str, name: str) -> dict[str, Any]:
             "dnsName": f"{name}-{s.hex_id(10)}.elb.{p.region}.amazonaws.com", "zoneId": "ZD4D7Y8KGAS4G"}
 
 
+#: The policy AWS attaches to an endpoint created without one (and the provider then reports): full access.
+DEFAULT_ENDPOINT_POLICY = ('{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}],'
+                           '"Version":"2008-10-17"}')
+
+
 def _vpc_endpoint(s: Subject, id_: str, name: str) -> dict[str, Any]:
     p = s.placement
     dns = f"{id_}-{s.hex_id(8)}.vpce-svc.{p.region}.vpce.amazonaws.com"
     out: dict[str, Any] = {"arn": f"arn:aws:ec2:{p.region}:{p.account_id}:vpc-endpoint/{id_}",
                            "dnsEntries": [{"dnsName": dns, "hostedZoneId": "Z7HUB22UULQXV"}],
                            "networkInterfaceIds": [f"eni-{s.hex_id()}"], "ownerId": p.account_id}
+    if not s.inputs.get("policy") and s.inputs.get("vpcEndpointType", "Gateway") in ("Gateway", "Interface"):
+        out["policy"] = DEFAULT_ENDPOINT_POLICY
     if s.inputs.get("vpcEndpointType") == "Gateway":  # a gateway endpoint's routes go to its service's prefix list
         out |= {"prefixListId": f"pl-{s.hex_id(8)}", "dnsEntries": [], "networkInterfaceIds": []}
     return out

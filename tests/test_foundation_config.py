@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from environments.config import CONFIG_KEY, FoundationConfig
 from environments.validation import load_environment
 from tests.test_config import problems, stack_config
 
 FND = f"{CONFIG_KEY}.foundation"
+BREAK_GLASS = "arn:aws:iam::100000000003:role/LogAnalyticsBreakGlass"
+SSO_ROLE = "arn:aws:iam::100000000002:role/aws-reserved/sso.amazonaws.com/eu-west-2/AWSReservedSSO_LogAdmin_*"
 
 
 def foundation() -> dict[str, Any]:
@@ -71,7 +75,8 @@ def test_prod_log_analytics_needs_dedicated_masters() -> None:
 def test_a_nonprod_foundation_may_run_a_single_node() -> None:
     raw = foundation()
     raw["stage"] = "nonprod"
-    raw["foundation"]["openSearch"] = {"instanceCount": 1, "availabilityZones": 1}
+    raw["foundation"]["openSearch"] = {"instanceCount": 1, "availabilityZones": 1,
+                                       "administratorRoleArns": [BREAK_GLASS]}
     config = load_environment(raw)
     assert isinstance(config, FoundationConfig) and config.foundation.open_search.instance_count == 1
 
@@ -88,3 +93,66 @@ def test_only_foundation_accounts_can_be_created() -> None:
     raw["foundation"]["accountCreation"] = {"network": {"email": "net@example-bank.co.uk", "name": "Network"}}
     [problem] = problems(raw)
     assert problem.startswith(f"{FND}.accountCreation.network")
+
+
+def test_the_log_analytics_domain_needs_named_administrators() -> None:
+    raw = foundation()
+    del raw["foundation"]["openSearch"]["administratorRoleArns"]
+    assert problems(raw) == [f"{FND}.openSearch.administratorRoleArns: is required (the roles that may assume the "
+                             "domain's master role: a break-glass or IAM Identity Center role, never a whole "
+                             "account)"]
+    raw["foundation"]["openSearch"]["administratorRoleArns"] = []
+    [problem] = problems(raw)
+    assert problem.startswith(f"{FND}.openSearch.administratorRoleArns: [] ") and "at least 1" in problem
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:iam::100000000002:root",
+    "100000000002",
+    "arn:aws:iam::*:role/LogAnalyticsBreakGlass",
+    "arn:aws:iam::100000000002:role/*",
+    "arn:aws:iam::100000000002:role/LogAdmin*",
+    "arn:aws:iam::100000000002:user/admin",
+    "arn:aws:iam::10000000002:role/LogAnalyticsBreakGlass",
+    "arn:aws:iam::100000000002:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_*",
+])
+def test_an_administrator_is_one_named_role(arn: str) -> None:
+    raw = foundation()
+    raw["foundation"]["openSearch"]["administratorRoleArns"] = [BREAK_GLASS, arn]
+    assert problems(raw) == [
+        f"{FND}.openSearch.administratorRoleArns[1]: {arn!r} is not an IAM role ARN "
+        "(arn:aws:iam::<12-digit account>:role/[<path>/]<name>, or an IAM Identity Center role "
+        "arn:aws:iam::<12-digit account>:role/aws-reserved/sso.amazonaws.com/[<region>/]AWSReservedSSO_<permission "
+        "set>_*)"]
+
+
+def test_an_identity_center_role_may_end_with_the_wildcard_of_its_generated_suffix() -> None:
+    raw = foundation()
+    raw["foundation"]["openSearch"]["administratorRoleArns"] = [
+        SSO_ROLE, "arn:aws:iam::100000000002:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_LogAdmin_0a1b2c3d4e5f6a7b",
+        "arn:aws:iam::100000000003:role/break-glass/LogAnalyticsBreakGlass"]
+    config = load_environment(raw)
+    assert isinstance(config, FoundationConfig)
+    assert config.foundation.open_search.administrator_role_arns[0] == SSO_ROLE
+
+
+def test_the_log_replica_region_is_a_second_allowed_region() -> None:
+    raw = foundation()
+    raw["foundation"]["logArchive"]["replicaRegion"] = "eu-west-3"
+    assert problems(raw) == [f"{FND}.logArchive.replicaRegion: 'eu-west-3' is not in foundation.allowedRegions "
+                             "(['eu-west-2', 'eu-west-1']); the region SCP would deny the replica"]
+    raw["foundation"]["logArchive"]["replicaRegion"] = "eu-west-2"
+    assert problems(raw) == [f"{FND}.logArchive.replicaRegion: 'eu-west-2' is the stack's own region; the replica "
+                             "must be in a second region to survive the loss of the first"]
+    raw["foundation"]["logArchive"]["replicaRegion"] = "mars-north-1"
+    assert problems(raw) == [f"{FND}.logArchive.replicaRegion: 'mars-north-1' is not a known AWS region"]
+
+
+def test_prod_replicates_its_audit_logs_to_a_second_region() -> None:
+    raw = foundation()
+    del raw["foundation"]["logArchive"]["replicaRegion"]
+    assert problems(raw) == [f"{FND}.logArchive.replicaRegion: is required in prod (the trail and Config logs "
+                             "are replicated to a second region)"]
+    raw["stage"] = "nonprod"
+    config = load_environment(raw)
+    assert isinstance(config, FoundationConfig) and config.foundation.log_archive.replica_region is None

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components.cis_metric_filters import CIS_METRIC_FILTERS
+from components.opensearch_domain import OpenSearchDomainArgs
 from lz.render import Rendering
 from tests.conftest import of_type
 
@@ -18,9 +19,12 @@ DELIVERY_BUCKETS = ("trail", "config", "flow-logs", "waf", "access-logs")
 
 
 def buckets(rendered: Render) -> dict[str, dict[str, Any]]:
-    """Log archive buckets by key (trail, config, flow-logs, waf, access-logs, s3-access)."""
+    """Log archive buckets of the home region by key (trail, config, flow-logs, waf, access-logs, s3-access); the
+    replicas in the second region: tests/test_log_replication.py."""
     found = {}
     for bucket in of_type(rendered("foundation"), "aws:s3/bucket:Bucket"):
+        if bucket["region"] != "eu-west-2":
+            continue
         name = bucket["outputs"]["bucket"]
         key = "waf" if name.startswith("aws-waf-logs-") else next(
             k for k in (*DELIVERY_BUCKETS, "s3-access") if f"-{k}-" in name)
@@ -29,7 +33,7 @@ def buckets(rendered: Render) -> dict[str, dict[str, Any]]:
 
 
 def by_bucket(rendered: Render, type_: str) -> dict[str, dict[str, Any]]:
-    return {r["inputs"]["bucket"]: r for r in of_type(rendered("foundation"), type_)}
+    return {r["inputs"]["bucket"]: r for r in of_type(rendered("foundation"), type_) if r["region"] == "eu-west-2"}
 
 
 def log_key_arn(rendered: Render) -> str:
@@ -186,6 +190,31 @@ def test_opensearch_uses_iam_fine_grained_access_without_internal_users(rendered
     assert security["masterUserOptions"] == {"masterUserArn": master["outputs"]["arn"]}
 
 
+def test_only_the_configured_administrator_roles_may_assume_the_master_role(rendered: Render) -> None:
+    """Not the whole log-archive account: anyone there allowed sts:AssumeRole would administer every log."""
+    master = next(r for r in of_type(rendered("foundation"), "aws:iam/role:Role")
+                  if r["name"].endswith("-opensearch-master"))
+    [statement] = json.loads(master["inputs"]["assumeRolePolicy"])["Statement"]
+    admins = ["arn:aws:iam::100000000003:role/LogAnalyticsBreakGlass",
+              "arn:aws:iam::100000000002:role/aws-reserved/sso.amazonaws.com/eu-west-2/AWSReservedSSO_LogAnalyticsAdmin_*"]
+    assert statement == {
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"AWS": ["arn:aws:iam::100000000002:root", "arn:aws:iam::100000000003:root"]},
+        "Condition": {"ArnLike": {"aws:PrincipalArn": admins}},
+    }
+
+
+@pytest.mark.parametrize("admins", [[], ["arn:aws:iam::100000000002:root"], ["100000000002"]])
+def test_the_domain_component_refuses_to_trust_no_named_role(admins: list[str]) -> None:
+    with pytest.raises(ValueError, match="needs at least one administrator role ARN"):
+        OpenSearchDomainArgs(
+            domain_name="foundation-logs", account_id="100000000002", region="eu-west-2",
+            engine_version="OpenSearch_2.19", instance_type="r6g.large.search", instance_count=1, volume_size_gb=10,
+            availability_zones=1, dedicated_master_type=None, dedicated_master_count=3, vpc_id="vpc-1",
+            vpc_cidr="10.255.0.0/24", subnet_ids=["subnet-1"], kms_key_arn="arn:aws:kms:eu-west-2:1:key/k",
+            log_retention_days=400, administrator_role_arns=admins)
+
+
 def test_opensearch_encrypts_with_the_analytics_key_and_between_nodes_over_tls12(rendered: Render) -> None:
     inputs = domain(rendered)["inputs"]
     key = next(k for k in of_type(rendered("foundation"), "aws:kms/key:Key") if k["name"].endswith("-analytics-key"))
@@ -213,13 +242,14 @@ def test_prod_opensearch_has_dedicated_masters_and_zone_awareness(rendered: Rend
 def test_every_delivery_bucket_feeds_an_ingestion_pipeline_into_the_domain(rendered: Render) -> None:
     rendering = rendered("foundation")
     queues = {q["outputs"]["arn"]: q["outputs"]["url"] for q in of_type(rendering, "aws:sqs/queue:Queue")}
-    notified = {n["inputs"]["bucket"]: queues[n["inputs"]["queues"][0]["queueArn"]]
-                for n in of_type(rendering, "aws:s3/bucketNotification:BucketNotification")}
+    # queue URL -> the bucket whose notification feeds it (the flow-logs bucket feeds one queue per prefix)
+    notified = {queues[q["queueArn"]]: n["inputs"]["bucket"]
+                for n in of_type(rendering, "aws:s3/bucketNotification:BucketNotification") for q in n["inputs"]["queues"]}
     read = {}
     for pipeline in of_type(rendering, "aws:opensearchingest/pipeline:Pipeline"):
         [body] = [v for k, v in yaml.safe_load(pipeline["inputs"]["pipelineConfigurationBody"]).items() if k != "version"]
         read[body["source"]["s3"]["sqs"]["queue_url"]] = body
         assert body["sink"][0]["opensearch"]["hosts"] == [f"https://{domain(rendered)['outputs']['endpoint']}"]
         assert pipeline["inputs"]["vpcOptions"]["subnetIds"] == domain(rendered)["inputs"]["vpcOptions"]["subnetIds"]
-    assert set(notified) == {buckets(rendered)[k]["outputs"]["bucket"] for k in DELIVERY_BUCKETS}
-    assert set(notified.values()) == set(read)
+    assert set(notified.values()) == {buckets(rendered)[k]["outputs"]["bucket"] for k in DELIVERY_BUCKETS}
+    assert set(notified) == set(read)

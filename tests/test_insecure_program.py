@@ -69,6 +69,9 @@ SEEDED: list[tuple[str, str, str, str]] = [
     ("ob-cache-rbac", "cache-users", "team", '`userIds` includes "default"'),
     ("ob-alarm-actions", "dlq-depth", "team", "`alarmActions` is not set"),
     ("ob-rds-force-ssl-coverage", "ledger", "team", "an engine default group that does not force TLS"),
+    # issue 11: the stacks' gaps
+    ("ob-vpc-endpoint-policy", "exports-s3-endpoint", "team", "(AWS's default full-access policy, attached when "
+                                                               "the endpoint sets none)"),
 ]
 
 #: Things the fixture does right: these must NOT be reported (the pack is specific, not noisy).
@@ -82,6 +85,7 @@ NOT_REPORTED: list[tuple[str, str]] = [
     ("ob-iam-role-trust", "ops-role"),  # only ec2.amazonaws.com may assume it
     ("ob-ebs-encryption", "bastion"),  # its root volume is encrypted with the team's key
     ("ob-msg-cmk", "alerts"),  # the topic uses the team's CMK
+    ("ob-vpc-endpoint-policy", "partner-endpoint"),  # an endpoint service other than AWS's takes no policy
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from lz.mocks import Placement, Subject, computed_state
@@ -50,3 +51,14 @@ def test_tags_all_merges_provider_default_tags_under_resource_tags() -> None:
 def test_answers_are_deterministic() -> None:
     assert state("aws:ec2/subnet:Subnet", "a") == state("aws:ec2/subnet:Subnet", "a")
     assert state("aws:ec2/subnet:Subnet", "a")[0] != state("aws:ec2/subnet:Subnet", "b")[0]
+
+
+def test_an_endpoint_without_a_policy_reports_the_full_access_default_aws_attaches() -> None:
+    s3 = {"serviceName": "com.amazonaws.eu-west-2.s3", "vpcEndpointType": "Gateway"}
+    _, bare = state("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", s3)
+    assert json.loads(bare["policy"])["Statement"] == [
+        {"Action": "*", "Effect": "Allow", "Principal": "*", "Resource": "*"}]
+    _, given = state("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", {**s3, "policy": '{"Statement": []}'})
+    assert given["policy"] == '{"Statement": []}'
+    _, gwlb = state("aws:ec2/vpcEndpoint:VpcEndpoint", "inspection", {"vpcEndpointType": "GatewayLoadBalancer"})
+    assert "policy" not in gwlb  # Gateway Load Balancer endpoints take no policy

@@ -111,15 +111,21 @@ def test_spoke_links_change_each_account_with_its_own_provider(rendered: Render,
     assert spokes == set(EXPECTED_ACCOUNTS[stack]) - {"network"}
 
 
+#: Providers in another region than the stack's: the log archive's in the replica region (Pulumi.foundation.yaml).
+SECOND_REGION_PROVIDERS = {"foundation": {"aws-logArchive-eu-west-1": "eu-west-1"}}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_providers_assume_the_deploy_role_in_their_own_account_only(rendered: Render, stack: str) -> None:
-    for provider in of_type(rendered(stack), "pulumi:providers:aws"):
+    providers = of_type(rendered(stack), "pulumi:providers:aws")
+    for provider in providers:
         inputs = provider["inputs"]
         allowed = json.loads(inputs["allowedAccountIds"])
         [assume] = json.loads(inputs["assumeRoles"])
         assert allowed == [provider["account_id"]]
         assert assume["roleArn"] == f"arn:aws:iam::{provider['account_id']}:role/OpenBankingLandingZoneDeployer"
-        assert inputs["region"] == "eu-west-2"
+        assert inputs["region"] == SECOND_REGION_PROVIDERS.get(stack, {}).get(provider["name"], "eu-west-2")
+    assert {p["name"] for p in providers} >= set(SECOND_REGION_PROVIDERS.get(stack, {}))
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -209,10 +215,17 @@ def test_dev_does_not_protect_so_it_can_be_torn_down(rendered: Render) -> None:
     assert not any(k["options"]["protect"] for k in of_type(rendered("dev"), "aws:kms/key:Key"))
 
 
+def home_region(resources: list[dict]) -> list[dict]:
+    """The foundation's resources in its own region (the log replica in the second region has its own tests:
+    tests/test_log_replication.py)."""
+    return [r for r in resources if r["region"] == "eu-west-2"]
+
+
 def test_foundation_log_buckets_are_encrypted_with_the_log_archive_key(rendered: Render) -> None:
     rendering = rendered("foundation")
-    buckets = {b["outputs"]["bucket"]: b for b in of_type(rendering, "aws:s3/bucket:Bucket")}
-    sse = of_type(rendering, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    buckets = {b["outputs"]["bucket"]: b for b in home_region(of_type(rendering, "aws:s3/bucket:Bucket"))}
+    sse = home_region(of_type(
+        rendering, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"))
     log_key = next(k for k in of_type(rendering, "aws:kms/key:Key") if k["name"].endswith("-log-key"))
     assert len(buckets) == 6 and {s["inputs"]["bucket"] for s in sse} == set(buckets)
     for config in sse:
@@ -223,7 +236,7 @@ def test_foundation_log_buckets_are_encrypted_with_the_log_archive_key(rendered:
 
 
 def test_foundation_log_buckets_only_admit_the_organization_over_tls(rendered: Render) -> None:
-    policies = of_type(rendered("foundation"), "aws:s3/bucketPolicy:BucketPolicy")
+    policies = home_region(of_type(rendered("foundation"), "aws:s3/bucketPolicy:BucketPolicy"))
     assert len(policies) == 6
     for policy in policies:
         statements = json.loads(policy["inputs"]["policy"])["Statement"]

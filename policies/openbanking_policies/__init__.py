@@ -22,6 +22,7 @@ from . import (
     resource_policies,
     stack_rules,
     storage,
+    vpc_endpoints,
     workload_coverage,
 )
 from ._base import METADATA, PolicyMetadata
@@ -41,6 +42,7 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     *stack_rules.POLICIES,
     *workload_coverage.POLICIES,
     *delivery.POLICIES,
+    *vpc_endpoints.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "METADATA", "PolicyMetadata"]

@@ -23,6 +23,11 @@ SCOPING_CONDITION_KEYS = frozenset(k.lower() for k in (
     "aws:SourceVpc", "aws:SourceVpce", "kms:CallerAccount",
 ))
 
+#: Condition keys that narrow what a grant reaches to the resources of the organization or of named accounts.
+RESOURCE_SCOPING_CONDITION_KEYS = frozenset(k.lower() for k in (
+    "aws:ResourceOrgID", "aws:ResourceOrgPaths", "aws:ResourceAccount",
+))
+
 #: Operators that only match requests carrying the key with one of the values. Negated operators, `...IfExists`
 #: and `ForAllValues:` also match a request without the key, so they narrow nothing.
 _MATCHING_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
@@ -83,9 +88,10 @@ def _operator_matches(operator: str) -> bool:
     return op.removeprefix("foranyvalue:") in _MATCHING_OPERATORS
 
 
-def scoping_keys(statement: Mapping[str, Any]) -> list[str]:
+def scoping_keys(statement: Mapping[str, Any], keys: frozenset[str] = SCOPING_CONDITION_KEYS) -> list[str]:
     """The condition keys that really narrow the statement to an organization, account, principal or source:
-    a key of :data:`SCOPING_CONDITION_KEYS` under a matching operator, with values none of which is `"*"`."""
+    a key of `keys` (lower case; default :data:`SCOPING_CONDITION_KEYS`) under a matching operator, with values
+    none of which is `"*"`."""
     condition = field(statement, "Condition")
     if not isinstance(condition, Mapping):
         return []
@@ -95,7 +101,7 @@ def scoping_keys(statement: Mapping[str, Any]) -> list[str]:
             continue
         for key, values in block.items():
             vals = [str(v).strip() for v in items(values)]
-            if str(key).lower() in SCOPING_CONDITION_KEYS and vals and "*" not in vals:
+            if str(key).lower() in keys and vals and "*" not in vals:
                 found.append(str(key))
     return found
 
