@@ -141,7 +141,8 @@ def test_ledger_roles_are_one_per_login_access() -> None:
 
 
 def test_the_modules_the_infrastructure_imports_load_nothing_but_the_standard_library() -> None:
-    probe = ("import sys; before = set(sys.modules); import openbanking.deployables, openbanking.common.tables, openbanking.operations; "
+    probe = ("import sys; before = set(sys.modules); "
+             "import openbanking.deployables, openbanking.common.tables, openbanking.operations; "
              "new = sorted(m for m in set(sys.modules) - before if not m.startswith('openbanking')); "
              "third = [m for m in new if m.split('.')[0] not in sys.stdlib_module_names]; print(third)")
     result = subprocess.run([sys.executable, "-c", probe], cwd=SERVICES, capture_output=True, text=True, check=True)

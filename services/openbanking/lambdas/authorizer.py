@@ -10,8 +10,9 @@ across invocations) bound to that certificate (RFC 8705 `cnf.x5t#S256`); its sco
 The answer is an IAM policy on the request's `methodArn`: Allow with the context {tppId, clientId, scopes,
 consentId, certThumbprint} that the integration maps into the `x-ob-*` headers, or Deny with a `reason` the
 gateway responses put into an OBIE error body (so it never holds a character that would break that JSON). The only
-exception raised is the documented `Unauthorized` (HTTP 401) when the credentials are missing altogether. The decision depends on
-the route, so the authorizer's result cache must be off (TTL 0); the revocation and JWKS caches live here instead.
+exception raised is the documented `Unauthorized` (HTTP 401) when the credentials are missing altogether. The
+decision depends on the route, so the authorizer's result cache must be off (TTL 0); the revocation and JWKS caches
+live here instead.
 """
 
 from __future__ import annotations
