@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
+
+from openbanking.security.certificates import is_issued_by
 
 from .method_request import ASGIApp, Receive, Scope, Send
 
@@ -35,23 +36,13 @@ def chain_is_trusted(chain: Sequence[str], truststore: Sequence[x509.Certificate
     presented = [x509.load_pem_x509_certificate(pem.encode()) for pem in chain]
     current, candidates = presented[0], [*truststore, *presented[1:]]
     for _ in range(5):
-        issuer = next((ca for ca in candidates if ca != current and _issued_by(current, ca)), None)
+        issuer = next((ca for ca in candidates if ca != current and is_issued_by(current, ca)), None)
         if issuer is None:
             return False
         if issuer in truststore:
             return True
         current = issuer
     return False
-
-
-def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if certificate.issuer != issuer.subject:
-        return False
-    try:
-        certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def _with_tls(scope: Scope, chain: Sequence[str]) -> Scope:

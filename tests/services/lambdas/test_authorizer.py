@@ -5,7 +5,7 @@ API Gateway's mutual TLS or from CloudFront's forwarded header, one source only.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -201,14 +201,27 @@ def test_missing_credentials_raise_unauthorized(missing: str, decide: Any, idp: 
 CONTEXT = lambda_context("ob-authorizer")
 
 
-def test_handler_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idp: Idp, pki: Pki,
+@pytest.fixture
+def cold_handler(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pki: Pki,
+                 revocation_server: RevocationServer) -> Callable[[str | None], None]:
+    """Configure the handler's environment as the api account does (the certificate source if given) and start
+    from a cold container."""
+    def configure(certificate_source: str | None) -> None:
+        truststore = tmp_path / "truststore.pem"
+        truststore.write_bytes(pki.truststore_pem)
+        monkeypatch.setenv("OB_TOKEN_ISSUER", ISSUER)
+        monkeypatch.setenv("OB_JWKS_URL", f"{revocation_server.base}/jwks")
+        monkeypatch.setenv("OB_TRUSTSTORE", str(truststore))
+        if certificate_source is not None:
+            monkeypatch.setenv("OB_CLIENT_CERT_SOURCE", certificate_source)
+        monkeypatch.setattr(authorizer_module, "_authorizer", None)
+
+    return configure
+
+
+def test_handler_from_environment(cold_handler: Callable[[str | None], None], idp: Idp, pki: Pki,
                                   revocation_server: RevocationServer) -> None:
-    truststore = tmp_path / "truststore.pem"
-    truststore.write_bytes(pki.truststore_pem)
-    monkeypatch.setenv("OB_TOKEN_ISSUER", ISSUER)
-    monkeypatch.setenv("OB_JWKS_URL", f"{revocation_server.base}/jwks")
-    monkeypatch.setenv("OB_TRUSTSTORE", str(truststore))
-    monkeypatch.setattr(authorizer_module, "_authorizer", None)
+    cold_handler(None)
     token = idp.token(pki.good.certificate, scope="payments", openbanking_intent_id=PDC)
     raw = make_event("POST", f"{PIS}/domestic-payments", "/domestic-payments", token, pem_of(pki.good))
     assert effect(handler(raw, CONTEXT)) == "Allow"
@@ -294,14 +307,9 @@ def test_mtls_source_ignores_a_forged_cloudfront_header(decide: Any, idp: Idp, p
     assert effect(result) == "Deny" and "different client certificate" in result["context"]["reason"]
 
 
-def test_handler_behind_cloudfront_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idp: Idp,
-                                                    pki: Pki, revocation_server: RevocationServer) -> None:
-    truststore = tmp_path / "truststore.pem"
-    truststore.write_bytes(pki.truststore_pem)
-    for name, value in (("OB_TOKEN_ISSUER", ISSUER), ("OB_JWKS_URL", f"{revocation_server.base}/jwks"),
-                        ("OB_TRUSTSTORE", str(truststore)), ("OB_CLIENT_CERT_SOURCE", "cloudfront")):
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(authorizer_module, "_authorizer", None)
+def test_handler_behind_cloudfront_from_environment(cold_handler: Callable[[str | None], None], idp: Idp,
+                                                    pki: Pki) -> None:
+    cold_handler("cloudfront")
     token = idp.token(pki.good.certificate, scope="payments", openbanking_intent_id=PDC)
     behind = make_event("POST", f"{PIS}/domestic-payments", "/domestic-payments", token, None,
                         forwarded_by_cloudfront(pki.good))
@@ -310,14 +318,9 @@ def test_handler_behind_cloudfront_from_environment(monkeypatch: pytest.MonkeyPa
         handler(make_event("POST", f"{PIS}/domestic-payments", "/domestic-payments", token, pem_of(pki.good)), CONTEXT)
 
 
-def test_handler_with_an_unknown_certificate_source_denies(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idp: Idp,
-                                                           pki: Pki, revocation_server: RevocationServer) -> None:
-    truststore = tmp_path / "truststore.pem"
-    truststore.write_bytes(pki.truststore_pem)
-    for name, value in (("OB_TOKEN_ISSUER", ISSUER), ("OB_JWKS_URL", f"{revocation_server.base}/jwks"),
-                        ("OB_TRUSTSTORE", str(truststore)), ("OB_CLIENT_CERT_SOURCE", "both")):
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(authorizer_module, "_authorizer", None)
+def test_handler_with_an_unknown_certificate_source_denies(cold_handler: Callable[[str | None], None], idp: Idp,
+                                                           pki: Pki) -> None:
+    cold_handler("both")
     raw = make_event("GET", f"{AIS}/accounts", "/accounts", idp.token(pki.good.certificate, openbanking_intent_id=AAC),
                      pem_of(pki.good), forwarded_by_cloudfront(pki.good))
     assert effect(handler(raw, CONTEXT)) == "Deny"
