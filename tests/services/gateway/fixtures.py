@@ -58,6 +58,7 @@ def rest_api_document(rendered: Any) -> dict[str, Any]:
     """The REST API definition the gateway serves: the body of the RestApi in the rendered dev stack when the program
     renders one (exactly what would be deployed); until the api account renders one, the same generator the program
     uses (`components/api_definition.py`) with the test backends."""
+    # the rendered record when it holds a RestApi (the lead's api account), the generator until then
     return definition_from_record(rendered("dev").resources) or generated_definition()
 
 
