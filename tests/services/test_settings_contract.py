@@ -5,6 +5,7 @@ wires (and its own test asserts against every task definition and Lambda)."""
 from __future__ import annotations
 
 import os
+from enum import Enum
 from typing import Annotated
 
 import pytest
@@ -32,7 +33,7 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
     ("ingestion", "rabbitmq"): CORE | LEDGER | CACHE | {"OB_AMQP_URL", "OB_AMQP_USERNAME", "OB_AMQP_PASSWORD"},
     ("ledger_migrate", None): CORE | {"OB_DATABASE_HOST", "OB_DATABASE_NAME", "OB_DATABASE_MASTER_USERNAME",
                                       "OB_DATABASE_MASTER_PASSWORD"},
-    ("authorizer", None): {"OB_AWS_REGION", "OB_TOKEN_ISSUER", "OB_JWKS_URL", "OB_TRUSTSTORE"},
+    ("authorizer", None): {"OB_AWS_REGION", "OB_TOKEN_ISSUER", "OB_JWKS_URL", "OB_TRUSTSTORE", "OB_CLIENT_CERT_SOURCE"},
     ("consent_expiry", None): CORE | {"OB_TABLE_PREFIX"},
     ("event_delivery", None): CORE | SIGNING | {"OB_DELIVERY_DEAD_LETTER_QUEUE_URL"},
     ("outbox_relay", None): CORE | {"OB_BASE_URL", "OB_EVENT_BUS"},
@@ -74,7 +75,11 @@ def test_the_variables_reach_the_settings_the_deployable_reads(deployable: str, 
     for variable in wanted:
         field = variable.name.removeprefix(str(variable.settings.model_config.get("env_prefix", ""))).lower()
         default = variable.settings.model_fields[field].default
-        value = "true" if isinstance(default, bool) else ("kafka" if field == "transport" else f"deployed-{field}")
+        annotation = variable.settings.model_fields[field].annotation
+        if isinstance(annotation, type) and issubclass(annotation, Enum):  # a deployed choice other than the default
+            value = next(member.value for member in annotation if member != default)
+        else:
+            value = "true" if isinstance(default, bool) else ("kafka" if field == "transport" else f"deployed-{field}")
         monkeypatch.setenv(variable.name, value)
     for variable in wanted:
         field = variable.name.removeprefix(str(variable.settings.model_config.get("env_prefix", ""))).lower()

@@ -1,18 +1,23 @@
 """API Gateway (REST API) REQUEST authorizer for the OBIE APIs behind the mTLS custom domain.
 
-For each request it checks: the client certificate API Gateway passes in `requestContext.identity.clientCert`
-chains to the truststore and is not revoked (OCSP, CRL fallback, cached <= 5 min, fail closed); the bearer access
-token is a valid JWT of the configured issuer (JWKS cached across invocations) bound to that certificate (RFC 8705
-`cnf.x5t#S256`); its scope and consent type fit the route (:mod:`openbanking.security.routes`).
+For each request it checks: the client certificate chains to the truststore and is not revoked (OCSP, CRL
+fallback, cached <= 5 min, fail closed); the bearer access token is a valid JWT of the configured issuer (JWKS cached
+across invocations) bound to that certificate (RFC 8705 `cnf.x5t#S256`); its scope and consent type fit the route
+(:mod:`openbanking.security.routes`). The certificate is read from one source, by perimeter
+(`OB_CLIENT_CERT_SOURCE`, :mod:`openbanking.security.client_certificate`): API Gateway's
+`requestContext.identity.clientCert` (`mtls`) or CloudFront's `CloudFront-Viewer-Cert-Pem` header (`cloudfront`).
 
 The answer is an IAM policy on the request's `methodArn`: Allow with the context {tppId, clientId, scopes,
-consentId, certThumbprint} that the integration maps into the `x-ob-*` headers, or Deny. The only exception raised
-is the documented `Unauthorized` (HTTP 401) when the credentials are missing altogether. The decision depends on
-the route, so the authorizer's result cache must be off (TTL 0); the revocation and JWKS caches live here instead.
+consentId, certThumbprint} that the integration maps into the `x-ob-*` headers, or Deny with a `reason` the
+gateway responses put into an OBIE error body (so it never holds a character that would break that JSON). The only
+exception raised is the documented `Unauthorized` (HTTP 401) when the credentials are missing altogether. The
+decision depends on the route, so the authorizer's result cache must be off (TTL 0); the revocation and JWKS caches
+live here instead.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,12 +29,16 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from openbanking.security.certificates import Truststore
+from openbanking.security.client_certificate import AmbiguousCertificate, ClientCertSource, presented_certificate
 from openbanking.security.revocation import RevocationChecker
 from openbanking.security.routes import policy_for
 from openbanking.security.settings import SecuritySettings
 from openbanking.security.tokens import AccessTokenVerifier, JwksCache, MtlsAuthenticator, TokenRejected
 
 logger = Logger(service="ob-authorizer")
+#: What a Deny's `reason` may not contain: API Gateway substitutes it unescaped into the JSON of the gateway response.
+_UNSAFE_IN_JSON = re.compile(r'["\\\x00-\x1f\x7f]')
+_MAX_REASON_LENGTH = 300
 #: The settings classes this deployable reads (openbanking.settings_contract).
 SETTINGS = (SecuritySettings,)
 
@@ -58,25 +67,31 @@ def _bearer_token(event: APIGatewayAuthorizerRequestEvent) -> str | None:
     return token.strip()
 
 
-def _client_certificate(event: APIGatewayAuthorizerRequestEvent) -> str | None:
-    identity = (event.raw_event.get("requestContext") or {}).get("identity") or {}
-    client_cert = identity.get("clientCert") or {}
-    pem = client_cert.get("clientCertPem")
-    return pem if isinstance(pem, str) and pem.strip() else None
+def json_safe(reason: str) -> str:
+    """`reason` with quotes, backslashes and control characters replaced, and bounded: a token's `kid` or a path is
+    the client's to choose, and API Gateway would otherwise let it rewrite the OBIE error body around it."""
+    safe = _UNSAFE_IN_JSON.sub(lambda m: "'" if m.group() == '"' else " ", reason)
+    return safe if len(safe) <= _MAX_REASON_LENGTH else safe[:_MAX_REASON_LENGTH - 3] + "..."
 
 
 class Authorizer:
     """The decision, independent of how the Lambda runtime delivers events (tests build it directly)."""
 
-    def __init__(self, authenticator: MtlsAuthenticator) -> None:
+    def __init__(self, authenticator: MtlsAuthenticator, *, certificate_source: ClientCertSource) -> None:
         self._authenticator = authenticator
+        self._certificate_source = certificate_source
 
     def __call__(self, event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
-        token, certificate = _bearer_token(event), _client_certificate(event)
-        if token is None or certificate is None:
-            logger.info("credentials missing", extra={"token": token is not None, "certificate": certificate is not None})
-            raise Unauthorized()
         method_arn = event.method_arn
+        token = _bearer_token(event)
+        try:
+            certificate = presented_certificate(event.raw_event, self._certificate_source)
+        except AmbiguousCertificate as exc:
+            return self._deny("unknown", method_arn, str(exc))
+        if token is None or certificate is None:
+            logger.info("credentials missing", extra={"token": token is not None, "certificate": certificate is not None,
+                                                      "certificate_source": str(self._certificate_source)})
+            raise Unauthorized()
         try:
             return self._decide(event, token, certificate, method_arn)
         except Exception:  # an authorizer that raises answers 500; a bug must deny, never allow or crash
@@ -109,7 +124,7 @@ class Authorizer:
     @staticmethod
     def _deny(principal: str, method_arn: str, reason: str, **log_keys: str) -> dict[str, Any]:
         logger.warning("deny", extra={"reason": reason, **log_keys})
-        return _policy(principal, "Deny", method_arn, {"reason": reason})
+        return _policy(principal, "Deny", method_arn, {"reason": json_safe(reason)})
 
 
 def load_truststore(location: str, region: str) -> Truststore:
@@ -135,7 +150,7 @@ def build_authorizer(settings: SecuritySettings, http: httpx.Client | None = Non
     revocation = RevocationChecker(client, cache_seconds=settings.revocation_cache_seconds,
                                    require_nonce=settings.ocsp_require_nonce)
     truststore = load_truststore(settings.truststore, settings.aws_region)
-    return Authorizer(MtlsAuthenticator(tokens, truststore, revocation))
+    return Authorizer(MtlsAuthenticator(tokens, truststore, revocation), certificate_source=settings.client_cert_source)
 
 
 _authorizer: Authorizer | None = None

@@ -1,5 +1,6 @@
 """Settings of the credential checks (environment, prefix `OB_`, like the services' settings): the IdP, the
-truststore and the revocation-check bounds. The Lambda authorizer and `local` auth mode read the same names."""
+truststore, the revocation-check bounds and where the certificate comes from. The Lambda authorizer and `local` auth
+mode read the same names."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openbanking.common.settings import Deployed
 
+from .client_certificate import ClientCertSource
 from .revocation import MAX_CACHE_SECONDS
 
 
@@ -31,4 +33,8 @@ class SecuritySettings(BaseSettings):
     revocation_timeout_seconds: float = Field(default=3.0, gt=0, le=10,
                                               description="per OCSP/CRL request; the authorizer has ~10 s in all")
     ocsp_require_nonce: bool = Field(default=False, description="refuse OCSP responses that do not echo the nonce")
+    client_cert_source: Annotated[ClientCertSource, Deployed()] = Field(
+        default=ClientCertSource.MTLS,
+        description="where the authorizer reads the client certificate, by perimeter: `mtls` (API Gateway's mutual "
+                    "TLS, `regional`) or `cloudfront` (the CloudFront-Viewer-Cert-Pem header, `cloudfront`); never both")
     aws_region: Annotated[str, Deployed()] = Field(default="eu-west-2", description="the region of the S3 client")

@@ -1,12 +1,15 @@
 """Schemathesis against the official v3.1.11 payment-initiation spec, for the operations the PIS service
-implements: generated requests (signed, fresh idempotency keys) never get a 5xx, and every response conforms
-to the spec (status, media type, required headers such as x-fapi-interaction-id and x-jws-signature, body).
-Path ids alternate between generated values and ids of real consents and payments, so the success responses
-are checked too; a fixed happy journey is checked against the same spec at the end."""
+implements, through the local gateway (the REST API definition, the real authorizer, the integration mappings and
+gateway responses in front of the real PIS service): generated requests (signed, fresh idempotency keys, tokens of
+the test IdP bound to the TPP's certificate) never get a 5xx, and every response conforms to the spec (status, media
+type, required headers such as x-fapi-interaction-id and x-jws-signature, body). Path ids alternate between generated
+values and ids of real consents and payments, so the success responses are checked too; a fixed happy journey is
+checked against the same spec at the end."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,29 +21,33 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
+from schemathesis.core import NotSet
 from sqlalchemy import Engine
 
 from openbanking.common.dynamo import create_tables
 from openbanking.common.jws import StaticKeyResolver
-from openbanking.common.settings import ServiceSettings
+from openbanking.common.settings import AuthMode, ServiceSettings
 from openbanking.pis.app import build_app
 from openbanking.pis.funds import LedgerFunds
-from tests.services.contract.support import CHECKS, CONFIG, SPECS, consent_of, prepare
+from openbanking.security.routes import PISP_BASE
+from tests.services.contract.support import CHECKS, CONFIG, SPECS, consent_of, prepare, token_consent
+from tests.services.gateway.fixtures import GatewayTpp, local_gateway
 from tests.services.ledger.support import SEED_UNTIL, ledger_database
 from tests.services.pis.conftest import Debtor
 from tests.services.pis.flows import authorised_consent, submit
-from tests.services.pis.support import INITIATION, Tpp, aspsp_signer, consent_request, new_rsa_key, payment_request
+from tests.services.pis.support import INITIATION, aspsp_signer, consent_request, payment_request
+from tests.services.security.support import Idp, Pki
 
 OPERATIONS = ["CreateDomesticPaymentConsents", "GetDomesticPaymentConsentsConsentId",
               "GetDomesticPaymentConsentsConsentIdFundsConfirmation", "CreateDomesticPayments",
               "GetDomesticPaymentsDomesticPaymentId", "GetDomesticPaymentsDomesticPaymentIdPaymentDetails"]
 spec = schemathesis.openapi.from_path(SPECS / "payment-initiation-openapi.yaml", config=CONFIG)
 schema = spec.include(operation_id=OPERATIONS)
-TPP = Tpp("tpp-contract", "client-contract", new_rsa_key("contract-1"))
 
 
 @pytest.fixture(scope="module")
-def world(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def world(monkeypatch_module: pytest.MonkeyPatch, mtls_authorizer: None, rest_api_document: dict[str, Any],
+          pki: Pki, idp: Idp) -> Iterator[dict[str, Any]]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -55,19 +62,25 @@ def world(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             account = session.scalars(select(Account).order_by(Account.account_id)).first()
             assert account is not None
             debtor = Debtor(account.psu_id, account.account_id, account.scheme_name, account.identification)
-        settings_ = ServiceSettings(environment="test", table_prefix=f"pis-contract-{uuid.uuid4().hex[:8]}-", base_url="https://api.bank.example")
+        settings_ = ServiceSettings(environment="test", table_prefix=f"pis-contract-{uuid.uuid4().hex[:8]}-",
+                                    base_url="https://api.bank.example", auth_mode=AuthMode.GATEWAY)
         create_tables(settings_)
-        app = _app(settings_, ledger)
-        client = TestClient(app)
-        consent = authorised_consent(client, TPP, debtor.psu_id, debtor.account_id)
-        paid = authorised_consent(client, TPP, debtor.psu_id, debtor.account_id)
-        payment = submit(client, TPP, paid).json()["Data"]["DomesticPaymentId"]
-        yield {"app": app, "client": client, "consent": consent, "payment": payment, "debtor": debtor}
+        tpp = GatewayTpp.of(pki, idp, "0015800001041RPISCT", "client-contract")
+        app = _app(settings_, ledger, tpp)
+        gateway = local_gateway(rest_api_document, {"pis": app}, mtls_truststore=pki.truststore_pem)
+        connection = tpp.connect(gateway)  # the TPP's mutual TLS connection to the API
+        client = TestClient(connection, base_url="https://api.bank.example")
+        idp_client = TestClient(app)  # the IdP's private path to the service's internal endpoint
+        consent = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id, idp_client=idp_client)
+        paid = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id, idp_client=idp_client)
+        payment = submit(client, tpp, paid).json()["Data"]["DomesticPaymentId"]
+        yield {"app": app, "tpp": tpp, "connection": connection, "client": client, "idp_client": idp_client,
+               "consent": consent, "payment": payment, "debtor": debtor}
 
 
-def _app(settings_: ServiceSettings, ledger: Engine) -> FastAPI:
+def _app(settings_: ServiceSettings, ledger: Engine, tpp: GatewayTpp) -> FastAPI:
     dynamodb = boto3.client("dynamodb", region_name=settings_.aws_region)
-    return build_app(settings_, dynamodb=dynamodb, key_resolver=StaticKeyResolver({TPP.tpp_id: [TPP.key]}),
+    return build_app(settings_, dynamodb=dynamodb, key_resolver=StaticKeyResolver({tpp.tpp_id: [tpp.key]}),
                      signer=aspsp_signer(), funds=LedgerFunds(ledger), idempotency_wait_seconds=2.0)
 
 
@@ -87,18 +100,19 @@ def test_pis_conforms_to_the_official_spec(case: schemathesis.Case, world: dict[
     if case.path_parameters and next(_real_ids):
         case.path_parameters.update({k: world["consent"] if k == "ConsentId" else world["payment"]
                                      for k in case.path_parameters})
-    consent_id = (case.path_parameters or {}).get("ConsentId") or consent_of(case.body) if case.method == "GET" \
-        else None
-    headers = prepare(case, TPP, scopes="payments", consent_id=consent_id)
-    if case.method == "POST" and case.path.endswith("/domestic-payments"):
-        headers.update(prepare(case, TPP, scopes="payments", consent_id=consent_of(case.body)))
-    case.call_and_validate(app=world["app"], headers=headers, checks=CHECKS)
+    if not isinstance(case.body, NotSet | bytes):
+        case.body = json.dumps(case.body).encode()  # the bytes the token's consent is read from are the ones sent
+    candidate = (case.path_parameters or {}).get("ConsentId") or consent_of(case.body)
+    consent_id = token_consent(case.method, PISP_BASE + case.path, candidate, world["consent"])
+    headers = prepare(case, world["tpp"], scopes="payments", consent_id=consent_id)
+    case.call_and_validate(app=world["connection"], headers=headers, checks=CHECKS)
 
 
 def test_the_happy_journey_conforms_to_the_official_spec(world: dict[str, Any]) -> None:
     """The fixed journey schemathesis cannot find by chance: consent -> funds -> payment -> reads."""
     client: TestClient = world["client"]
     debtor: Debtor = world["debtor"]
+    tpp: GatewayTpp = world["tpp"]
 
     def check(operation_id: str, response: Any, **path_parameters: str) -> None:
         assert response.status_code < 300, response.text
@@ -106,20 +120,20 @@ def test_the_happy_journey_conforms_to_the_official_spec(world: dict[str, Any]) 
         case.validate_response(response, checks=CHECKS)
         assert response.headers.get("x-fapi-interaction-id") and response.headers.get("x-jws-signature")
 
-    created = client.post("/open-banking/v3.1/pisp/domestic-payment-consents", **TPP.signed_post(
+    created = client.post("/open-banking/v3.1/pisp/domestic-payment-consents", **tpp.signed_post(
         consent_request(dict(INITIATION, DebtorAccount=debtor.account()))))
     check("CreateDomesticPaymentConsents", created)
     consent_id = created.json()["Data"]["ConsentId"]
-    paid = authorised_consent(client, TPP, debtor.psu_id, debtor.account_id)
-    check("CreateDomesticPayments", client.post("/open-banking/v3.1/pisp/domestic-payments", **TPP.signed_post(
+    paid = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id, idp_client=world["idp_client"])
+    check("CreateDomesticPayments", client.post("/open-banking/v3.1/pisp/domestic-payments", **tpp.signed_post(
         payment_request(paid), consent_id=paid)))
     base = "/open-banking/v3.1/pisp"
     check("GetDomesticPaymentConsentsConsentId", client.get(
-        f"{base}/domestic-payment-consents/{consent_id}", headers=TPP.caller_headers()), ConsentId=consent_id)
+        f"{base}/domestic-payment-consents/{consent_id}", headers=tpp.caller_headers()), ConsentId=consent_id)
     check("GetDomesticPaymentConsentsConsentIdFundsConfirmation", client.get(
         f"{base}/domestic-payment-consents/{world['consent']}/funds-confirmation",
-        headers=TPP.caller_headers(consent_id=world["consent"])), ConsentId=world["consent"])
+        headers=tpp.caller_headers(consent_id=world["consent"])), ConsentId=world["consent"])
     for operation_id, suffix in (("GetDomesticPaymentsDomesticPaymentId", ""),
                                  ("GetDomesticPaymentsDomesticPaymentIdPaymentDetails", "/payment-details")):
         check(operation_id, client.get(f"{base}/domestic-payments/{world['payment']}{suffix}",
-                                       headers=TPP.caller_headers()), DomesticPaymentId=world["payment"])
+                                       headers=tpp.caller_headers()), DomesticPaymentId=world["payment"])

@@ -29,9 +29,10 @@ def decide(client: Client, consent_id: str, psu_id: str, status: str = "Authoris
 
 
 def authorised_consent(client: Client, tpp: Tpp, psu_id: str, account_id: str | None = None,
-                       document: dict[str, Any] | None = None) -> str:
+                       document: dict[str, Any] | None = None, *, idp_client: Client | None = None) -> str:
+    """`idp_client` reaches the service's internal endpoint when `client` goes through the API gateway."""
     consent_id = create_consent(client, tpp, document)["Data"]["ConsentId"]
-    assert decide(client, consent_id, psu_id, account_id=account_id).status_code == 204
+    assert decide(idp_client or client, consent_id, psu_id, account_id=account_id).status_code == 204
     return consent_id
 
 
