@@ -39,6 +39,8 @@ logger = Logger(service="ob-authorizer")
 #: What a Deny's `reason` may not contain: API Gateway substitutes it unescaped into the JSON of the gateway response.
 _UNSAFE_IN_JSON = re.compile(r'["\\\x00-\x1f\x7f]')
 _MAX_REASON_LENGTH = 300
+#: FAPI's `x-fapi-interaction-id` is an RFC 4122 UUID; anything else is not echoed into the access log.
+_INTERACTION_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 #: The settings classes this deployable reads (openbanking.settings_contract).
 SETTINGS = (SecuritySettings,)
 
@@ -67,6 +69,12 @@ def _bearer_token(event: APIGatewayAuthorizerRequestEvent) -> str | None:
     return token.strip()
 
 
+def interaction_id_of(event: APIGatewayAuthorizerRequestEvent) -> str:
+    """The TPP's `x-fapi-interaction-id` when it is a UUID, else empty (the services answer a malformed one)."""
+    value = (event.headers.get("x-fapi-interaction-id") or "").strip()
+    return value if _INTERACTION_ID.match(value) else ""
+
+
 def json_safe(reason: str) -> str:
     """`reason` with quotes, backslashes and control characters replaced, and bounded: a token's `kid` or a path is
     the client's to choose, and API Gateway would otherwise let it rewrite the OBIE error body around it."""
@@ -82,6 +90,16 @@ class Authorizer:
         self._certificate_source = certificate_source
 
     def __call__(self, event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
+        """The policy, its context carrying the TPP's `x-fapi-interaction-id` (when it is a UUID) for the stage's
+        access log (`$context.authorizer.interactionId`), whatever the verdict."""
+        interaction_id = interaction_id_of(event)
+        logger.append_keys(interaction_id=interaction_id or None)
+        answer = self._answer(event)
+        if "context" in answer:
+            answer["context"]["interactionId"] = interaction_id
+        return answer
+
+    def _answer(self, event: APIGatewayAuthorizerRequestEvent) -> dict[str, Any]:
         method_arn = event.method_arn
         token = _bearer_token(event)
         try:

@@ -101,7 +101,23 @@ def test_allow_carries_policy_on_method_arn_and_context(decide: Any, idp: Idp, p
         {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": raw["methodArn"]}]
     assert result["principalId"] == "client-good"
     assert result["context"] == {"tppId": TPP_ID, "clientId": "client-good", "scopes": "accounts",
-                                 "consentId": AAC, "certThumbprint": thumbprint_s256(pki.good.certificate)}
+                                 "consentId": AAC, "certThumbprint": thumbprint_s256(pki.good.certificate),
+                                 "interactionId": ""}
+
+
+def test_every_verdict_carries_the_tpps_interaction_id_for_the_access_log(decide: Any, idp: Idp, pki: Pki) -> None:
+    """The stage's access log reads `$context.authorizer.interactionId`: the TPP's UUID, on Allow and Deny alike;
+    anything that is not a UUID is left out (the service answers it)."""
+    interaction = "93bac548-d2de-4546-b106-880a5018460d"
+    good = idp.token(pki.good.certificate, openbanking_intent_id=AAC)
+    for token, expected in ((good, "Allow"), (idp.token(pki.revoked.certificate), "Deny")):
+        raw = make_event("GET", f"{AIS}/accounts", "/accounts", token, pem_of(pki.good),
+                         headers={"x-fapi-interaction-id": interaction})
+        result = decide(raw)
+        assert effect(result) == expected and result["context"]["interactionId"] == interaction
+    raw = make_event("GET", f"{AIS}/accounts", "/accounts", good, pem_of(pki.good),
+                     headers={"x-fapi-interaction-id": '"},{"injected": "x'})
+    assert decide(raw)["context"]["interactionId"] == ""
 
 
 def test_client_credentials_context_has_empty_consent(decide: Any, idp: Idp, pki: Pki) -> None:
