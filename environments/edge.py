@@ -22,7 +22,8 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from accounts.api import ApiAccount, ApiAccountArgs, AuthorizerSettings, EdgeLimits, ServiceBackend
+from accounts.api import ApiAccount, ApiAccountArgs
+from accounts.edge import AuthorizerSettings, EdgeArgs, EdgeLimits, ServiceBackend
 from accounts.keys import AccountKey, AccountRole
 from accounts.network_hub import bucket_name_of
 from accounts.workload import WorkloadAccount
@@ -130,8 +131,8 @@ def api_account_args(config: WorkloadConfig, accounts: Mapping[AccountKey, Any],
         "api": api_url, "jwks": "/jwks.json", "openapi": sorted(f"/{k}" for k in static if k.startswith("openapi/")),
     }, indent=2) + "\n", "application/json", "max-age=300")
     perimeter = edge.perimeter_of(config.stage)
-    return ApiAccountArgs(
-        vpc=vpc, domain=config.domain, perimeter=perimeter.value,
+    return ApiAccountArgs(vpc=vpc, edge=EdgeArgs(
+        domain=config.domain, perimeter=perimeter.value,
         tpp_truststore_pem=truststore_pem(edge.truststore_bundle),
         origin_certificate_authority_arn=edge.origin_certificate_authority_arn,
         shield_advanced=edge.shield_of(config.stage),
@@ -145,7 +146,7 @@ def api_account_args(config: WorkloadConfig, accounts: Mapping[AccountKey, Any],
             egress_vpc_cidr=config.network.egress_vpc_cidr),
         static_objects=static, waf_logs_bucket_arn=waf_logs_bucket_arn,
         access_logs_bucket_arn=access_logs_bucket_arn, access_logs_bucket_name=bucket_name_of(access_logs_bucket_arn),
-        log_retention_days=config.log_retention_days)
+        log_retention_days=config.log_retention_days))
 
 
 def accept_endpoints(name: str, accounts: Mapping[AccountKey, Any], parent: pulumi.Resource) -> list[EndpointAcceptance]:
@@ -156,7 +157,7 @@ def accept_endpoints(name: str, accounts: Mapping[AccountKey, Any], parent: pulu
     accepted = []
     for account in _workloads(accounts):
         for service, endpoint in account.endpoint_services.items():
-            link = api.links.get(service)
+            link = api.edge.links.get(service) if api.edge else None
             if link is None:
                 continue
             accepted.append(EndpointAcceptance(f"{name}-{service}-endpoint-acceptance", EndpointAcceptanceArgs(

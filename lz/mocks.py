@@ -8,10 +8,7 @@ program renders to the same record.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import datetime
-import functools
 import hashlib
 import re
 import uuid
@@ -20,10 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pulumi
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -552,25 +545,28 @@ def computed_state(s: Subject, default_tags: Mapping[str, str]) -> tuple[str, di
     return str(state.pop("id", id_)), state
 
 
-@functools.cache
-def _example_rsa_public_key() -> str:
-    """What KMS `GetPublicKey` answers for a signing key: base64 DER SubjectPublicKeyInfo (made once per render)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(der).decode()
-
-
-@functools.cache
-def _example_ca_certificate() -> str:
-    """What ACM Private CA answers for a CA's certificate: a PEM CA certificate (made once per render)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EXAMPLE preview private CA")])
-    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+#: What KMS `GetPublicKey` answers for a signing key (base64 DER SubjectPublicKeyInfo, RSA 3072): a fixed example
+#: key, so a render's record is the same every time.
+EXAMPLE_RSA_PUBLIC_KEY = (
+    "MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA0bOo9+JRgLN5q4y63OqmhQNOvYSvkwevkcD8zdFNte4/+j6yCMUmilUw"
+    "k6pPPdaFMtbPfkKJYcRVC0X5D8oUdXahKBQOq82ecmgCRm9No8SWgRaEYiuEnpRIgAMa0mHYqWXUJPUhNFbzaeXuSGIc3yiwrgeJ"
+    "rLfihpmf6AdFPyR/2MSd6XbyDgcZtXi+tA1cYgHhGVzH6ECkI73D3AEAKSA+YkgPY9bBrjtRo8BcnT+23Ch6onAY8Pz4YScPVMpo"
+    "eTg96I524fviz3dhC4PPaz30AgDv66giVh26aYwPyA8zSGlPYDNmk2JywkdhjTPCFx5gxtcG/FnmzdayiLdcRl/At27MljVRdeOi"
+    "wSsbU/QhdXfS8oRTGJMtDpmt0HYWiwVExUyyevuOu+v4yXN+3Xneo4RZdkwym9D6FoAdABw8Ek9g3LPqBeDBZlHb7MXv0S8FYDAp"
+    "+k3HlyROQadbdWC+Xfh/vYa4pSYG/yy6bYgKAUoMCaZmDsbRvsCG7oOxAgMBAAE="
+)
+#: What ACM Private CA answers for a CA's certificate: a fixed example CA certificate (PEM).
+EXAMPLE_CA_CERTIFICATE = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBSzCB8qADAgECAgEBMAoGCCqGSM49BAMCMCUxIzAhBgNVBAMMGkVYQU1QTEUg\n"
+    "cHJldmlldyBwcml2YXRlIENBMB4XDTI2MDEwMTAwMDAwMFoXDTM1MTIzMDAwMDAw\n"
+    "MFowJTEjMCEGA1UEAwwaRVhBTVBMRSBwcmV2aWV3IHByaXZhdGUgQ0EwWTATBgcq\n"
+    "hkjOPQIBBggqhkjOPQMBBwNCAAT2XaMbKdX5zmWA2YCBE/x7kkltkU64ilBRNs7O\n"
+    "UF7v9cZTpGWRrnb+wfIhbpKyFQhM7xw/Xr5m98fdMjMjGO41oxMwETAPBgNVHRMB\n"
+    "Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIDofBIMr4yOkv+l6iy9oKWBbHzKz\n"
+    "Q9mj9SuLDnX09Wl/AiEAu+q5UcOt0ldXvbmJpcAqxI8CGhKQMMggon56n+ukz1g=\n"
+    "-----END CERTIFICATE-----\n"
+)
 
 
 class MockError(Exception):
@@ -635,11 +631,11 @@ class RealisticMocks(pulumi.runtime.Mocks):
                     "expiresAt": "2026-12-31T00:00:00Z", "id": p.region}, []
         if args.token == "aws:kms/getPublicKey:getPublicKey":
             return {"id": str(args.args.get("keyId")), "keyId": str(args.args.get("keyId")),
-                    "publicKey": _example_rsa_public_key(), "keyUsage": "SIGN_VERIFY", "keySpec": "RSA_3072",
+                    "publicKey": EXAMPLE_RSA_PUBLIC_KEY, "keyUsage": "SIGN_VERIFY", "keySpec": "RSA_3072",
                     "customerMasterKeySpec": "RSA_3072", "signingAlgorithms": ["RSASSA_PSS_SHA_256"],
                     "encryptionAlgorithms": []}, []
         if args.token == "aws:acmpca/getCertificateAuthority:getCertificateAuthority":
             return {"id": str(args.args.get("arn")), "arn": str(args.args.get("arn")), "status": "ACTIVE",
-                    "type": "ROOT", "certificate": _example_ca_certificate(), "certificateChain": ""}, []
+                    "type": "ROOT", "certificate": EXAMPLE_CA_CERTIFICATE, "certificateChain": ""}, []
         raise MockError(f"the offline preview cannot answer the data source {args.token!r}; "
                         "pass the value in through config instead")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from accounts.api import ORIGIN_TRUSTSTORE_KEY, STAGE_NAME, TPP_TRUSTSTORE_KEY
+from accounts.edge import ORIGIN_TRUSTSTORE_KEY, STAGE_NAME, TPP_TRUSTSTORE_KEY
 from components.api_definition import AUTHORIZER, CONTEXT_HEADERS, GATEWAY_RESPONSES
 from components.api_perimeter import CACHING_DISABLED, VIEWER_CERT_HEADERS
 from environments.edge import truststore_pem

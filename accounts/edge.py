@@ -1,0 +1,327 @@
+"""The edge: how third parties reach the bank's Open Banking APIs [5]-[9], in the account that holds it (the api
+account of a workload stack, the sandbox account of the sandbox stack).
+
+A TPP's request passes, in order: the perimeter (`regional`: API Gateway's mutual-TLS custom domain with WAF on
+the stage; `cloudfront`: CloudFront with viewer mutual TLS, WAF and Shield Advanced, then the API domain, which
+admits CloudFront's origin certificate only), the REQUEST authorizer (client certificate chain and revocation,
+certificate-bound token, scope and consent for the route), the REST API (only the operations the services
+implement), and a VPC link to an NLB whose targets are the PrivateLink endpoint of the workload account running
+the service. The account also holds the environment's public zone (DNSSEC, query logs) and the CDN for the public static data
+(the published OpenAPI documents, the ASPSP's signing JWKS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.api_definition import Backend, OperationLike, rest_api_definition
+from components.api_perimeter import ApiPerimeter, ApiPerimeterArgs, TruststoreLocation
+from components.content_bucket import ContentBucket, ContentBucketArgs, ContentObject, bucket_arn
+from components.dns_certificate import DnsCertificate, DnsCertificateArgs
+from components.lambda_function import LambdaFunction, LambdaFunctionArgs, LambdaNetwork
+from components.network_access import Egress, workload_security_group
+from components.private_integration import PrivateServiceLink, PrivateServiceLinkArgs
+from components.public_zone import GLOBAL_REGION, PublicZone, PublicZoneArgs
+from components.rest_api import MtlsRestApi, MtlsRestApiArgs, MutualTls
+from components.spoke_vpc import SpokeVpc
+from components.static_site import StaticSite, StaticSiteArgs
+from components.web_acl import WebAcl, WebAclArgs
+
+#: The TPPs' CA bundle (the API domain's truststore with the regional perimeter, CloudFront's with the other;
+#: the authorizer reads it with both).
+TPP_TRUSTSTORE_KEY = "tpp-truststore.pem"
+#: The CA of CloudFront's origin certificate: the API domain's truststore with the cloudfront perimeter.
+ORIGIN_TRUSTSTORE_KEY = "origin-truststore.pem"
+#: The stage the custom domain maps to (never in a public URL: the domain's base path mapping hides it).
+STAGE_NAME = "live"
+Perimeter = Literal["regional", "cloudfront"]
+
+
+@dataclass(frozen=True)
+class ServiceBackend:
+    """One workload service the REST API routes to."""
+
+    #: Its internal name, which its certificate is for: the integration URI's host.
+    host: str
+    #: The workload's endpoint service name (`com.amazonaws.vpce.<region>.vpce-svc-...`).
+    endpoint_service_name: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class AuthorizerSettings:
+    """What the REQUEST authorizer checks against."""
+
+    #: The `authorizer` archive `make lambdas` built (services/dist/authorizer.zip).
+    archive_path: Path
+    #: Its handler, e.g. "openbanking.lambdas.authorizer.handler".
+    handler: str
+    #: Memory in MiB.
+    memory_mb: int
+    #: Seconds an invocation may run (API Gateway waits 10 s for an authorizer at most).
+    timeout_seconds: int
+    #: The IdP's issuer (`iss` of access tokens).
+    token_issuer: str
+    #: The IdP's JWKS URL (the token signatures' keys).
+    jwks_url: str
+    #: The egress proxy (revocation checks and the IdP's JWKS leave through it).
+    proxy_url: str
+    #: The egress VPC's CIDR (the proxy's address range).
+    egress_vpc_cidr: str
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """How much traffic the edge lets through."""
+
+    #: Steady requests per second across the API's methods.
+    throttle_rate: float
+    #: Requests the API absorbs at once above the steady rate.
+    throttle_burst: int
+    #: Requests one client IP may make in 5 minutes (WAF, 429 above).
+    rate_limit_per_ip: int
+    #: Largest request body in bytes (WAF, 413 above).
+    max_body_bytes: int
+
+
+@dataclass(frozen=True)
+class EdgePlacement:
+    """Where the edge is built: the account that holds it."""
+
+    #: The VPC the authorizer and the private integration's endpoints and NLBs live in.
+    vpc: SpokeVpc
+    #: Its CIDR (the authorizer's egress to the VPC's endpoints).
+    vpc_cidr: str
+    #: The account (key and bucket policies, ARNs).
+    account_id: str
+    #: The account's region.
+    region: str
+    #: The environment's name (the REST API's name).
+    environment: str
+    #: Prefix of physical names, e.g. "prod-api".
+    name_prefix: str
+    #: The account key: truststore bucket, logs, the authorizer's environment.
+    kms_key_arn: pulumi.Input[str]
+    #: Protect and retain the zone, its key and the buckets (prod).
+    protect: bool
+
+
+@dataclass(frozen=True)
+class EdgeArgs:
+    """The edge of one environment."""
+
+    #: The environment's domain: the public zone; `api.` and `static.` are in it.
+    domain: str
+    #: `regional` or `cloudfront` (module docstring).
+    perimeter: Perimeter
+    #: The TPPs' CA bundle, PEM (checked by the config).
+    tpp_truststore_pem: str
+    #: With `cloudfront`: the us-east-1 private CA that issues CloudFront's origin certificate; else None.
+    origin_certificate_authority_arn: str | None
+    #: Protect the perimeter, the static site and the zone with Shield Advanced (subscribes the account).
+    shield_advanced: bool
+    #: Throttling, rate and body limits.
+    limits: EdgeLimits
+    #: Service -> where it runs; exactly the services `operations` name.
+    backends: Mapping[str, ServiceBackend]
+    #: The operations the REST API publishes.
+    operations: Sequence[OperationLike]
+    #: The specs that describe them: file -> parsed document.
+    specs: Mapping[str, Mapping[str, Any]]
+    #: The authorizer's code and settings.
+    authorizer: AuthorizerSettings
+    #: The public static data: path -> object (the published OpenAPI documents, the JWKS, an index).
+    static_objects: Mapping[str, ContentObject]
+    #: The log archive's WAF bucket (`aws-waf-logs-*`).
+    waf_logs_bucket_arn: pulumi.Input[str]
+    #: The log archive's access-log bucket (CloudFront logs) ...
+    access_logs_bucket_arn: pulumi.Input[str]
+    #: ... and its name (the NLBs' access logs).
+    access_logs_bucket_name: pulumi.Input[str]
+    #: Days the account's log groups keep logs.
+    log_retention_days: int
+
+
+
+class Edge(pulumi.ComponentResource):
+    """Zone, certificates, truststore, authorizer, private integration, REST API, WAF, perimeter, static site."""
+
+    def __init__(self, name: str, args: EdgeArgs, placement: EdgePlacement,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("openbanking:edge:Edge", name, None, opts)
+        missing = sorted({op.service for op in args.operations} - set(args.backends))
+        if missing:
+            raise ValueError(f"{name}: operations of {missing} but no backend runs them")
+        if (args.perimeter == "cloudfront") != (args.origin_certificate_authority_arn is not None):
+            raise ValueError(f"{name}: the origin certificate authority goes with the cloudfront perimeter, only")
+        if args.shield_advanced and args.perimeter != "cloudfront":
+            raise ValueError(f"{name}: Shield Advanced cannot protect a regional API; use the cloudfront perimeter")
+        self.links: dict[str, PrivateServiceLink] = {}
+        at = placement
+        vpc, vpc_cidr, prefix, key = at.vpc, at.vpc_cidr, at.name_prefix, at.kms_key_arn
+        api_domain, static_domain = f"api.{args.domain}", f"static.{args.domain}"
+
+        # DNS and certificates.
+        self.zone = PublicZone(f"{name}-zone", PublicZoneArgs(
+            domain=args.domain, account_id=at.account_id, name_prefix=prefix,
+            log_retention_days=args.log_retention_days, protect=at.protect), opts=self.child)
+        api_certificate = DnsCertificate(f"{name}-api-certificate", DnsCertificateArgs(
+            domain_name=api_domain, zone_id=self.zone.zone_id), opts=self.child)
+        static_certificate = DnsCertificate(f"{name}-static-certificate", DnsCertificateArgs(
+            domain_name=static_domain, zone_id=self.zone.zone_id, region=GLOBAL_REGION), opts=self.child)
+
+        # The truststores: the TPPs' CAs always; CloudFront's origin CA with the cloudfront perimeter.
+        objects = {TPP_TRUSTSTORE_KEY: ContentObject(args.tpp_truststore_pem, "application/x-pem-file")}
+        if args.origin_certificate_authority_arn is not None:
+            origin_ca = aws.acmpca.get_certificate_authority_output(
+                arn=args.origin_certificate_authority_arn, region=GLOBAL_REGION,
+                opts=pulumi.InvokeOutputOptions(parent=self))
+            objects[ORIGIN_TRUSTSTORE_KEY] = ContentObject(
+                pulumi.Output.all(origin_ca.certificate, origin_ca.certificate_chain).apply(
+                    lambda parts: "\n".join(p.strip() for p in parts if p) + "\n"),
+                "application/x-pem-file")
+        truststore_bucket_name = f"{prefix}-truststore-{at.account_id}-{at.region}"
+        self.truststore = ContentBucket(f"{name}-truststore", ContentBucketArgs(
+            bucket_name=truststore_bucket_name, kms_key_arn=key, objects=objects, protect=at.protect),
+            opts=self.child)
+        domain_truststore = ORIGIN_TRUSTSTORE_KEY if args.perimeter == "cloudfront" else TPP_TRUSTSTORE_KEY
+
+        # The authorizer, in the api VPC: OCSP, CRLs and the IdP's JWKS through the egress proxy.
+        auth = args.authorizer
+        group = workload_security_group(f"{name}-authorizer-sg", vpc_id=vpc.vpc_id, parent=self,
+                                        description=f"{prefix}: the REQUEST authorizer", egress=[
+            Egress("the egress proxy (Squid)", 3128, cidr=auth.egress_vpc_cidr),
+            Egress("AWS API endpoints in the VPC", 443, cidr=vpc_cidr),
+            Egress("S3 (the truststore), gateway endpoint", 443, prefix_list_id=vpc.gateway_prefix_lists["s3"])])
+        truststore_arn = bucket_arn(truststore_bucket_name)
+        self.authorizer = LambdaFunction(f"{name}-authorizer", LambdaFunctionArgs(
+            function_name=f"{prefix}-authorizer", description="API Gateway REQUEST authorizer: client certificate, "
+            "bound access token, route", handler=auth.handler, archive_path=str(auth.archive_path),
+            account_id=at.account_id, region=at.region, memory_mb=auth.memory_mb,
+            timeout_seconds=auth.timeout_seconds, kms_key_arn=key, log_retention_days=args.log_retention_days,
+            environment={
+                "OB_TOKEN_ISSUER": auth.token_issuer, "OB_JWKS_URL": auth.jwks_url,
+                "OB_TRUSTSTORE": f"s3://{truststore_bucket_name}/{TPP_TRUSTSTORE_KEY}", "OB_AWS_REGION": at.region,
+                "OB_CLIENT_CERT_SOURCE": "cloudfront" if args.perimeter == "cloudfront" else "mtls",
+                "HTTPS_PROXY": auth.proxy_url, "HTTP_PROXY": auth.proxy_url,
+                "NO_PROXY": f"169.254.169.254,localhost,127.0.0.1,.amazonaws.com,{vpc_cidr}",
+                "POWERTOOLS_SERVICE_NAME": "ob-authorizer"},
+            policy_statements=[
+                {"Sid": "ReadTruststore", "Effect": "Allow", "Action": "s3:GetObject",
+                 "Resource": f"{truststore_arn}/{TPP_TRUSTSTORE_KEY}"},
+                {"Sid": "DecryptTruststore", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key,
+                 "Condition": {"StringEquals": {"kms:ViaService": f"s3.{at.region}.amazonaws.com"}}}],
+            network=LambdaNetwork(subnet_ids=vpc.private_subnet_ids, security_group_id=group.id)),
+            opts=self.child)
+
+        # Into the workloads: PrivateLink, an NLB on the endpoint's pinned addresses, a VPC link.
+        for slot, (service, backend) in enumerate(sorted(args.backends.items())):
+            self.links[service] = PrivateServiceLink(f"{name}-{service}-link", PrivateServiceLinkArgs(
+                service=service, slot=slot, endpoint_service_name=backend.endpoint_service_name, vpc_id=vpc.vpc_id,
+                data_subnet_ids=vpc.data_subnet_ids, data_subnet_cidrs=vpc.data_cidrs,
+                private_subnet_ids=vpc.private_subnet_ids, private_subnet_cidrs=vpc.private_cidrs,
+                name_prefix=prefix, access_logs_bucket=args.access_logs_bucket_name), opts=self.child)
+
+        # The REST API, its stage and its mutual-TLS domain.
+        definition = rest_api_definition(
+            title=f"{at.environment} Open Banking", operations=args.operations, specs=args.specs,
+            backends={s: Backend(host=b.host, connection_id=self.links[s].vpc_link_id)
+                      for s, b in args.backends.items()},
+            authorizer_uri=self.authorizer.function.invoke_arn)
+        truststore_object = self.truststore.objects[domain_truststore]
+        self.api = MtlsRestApi(f"{name}-rest-api", MtlsRestApiArgs(
+            api_name=f"{at.environment}-open-banking", definition=definition, stage_name=STAGE_NAME,
+            domain_name=api_domain, certificate_arn=api_certificate.arn,
+            mutual_tls=MutualTls(truststore_uri=f"s3://{truststore_bucket_name}/{domain_truststore}",
+                                 truststore_version=truststore_object.version_id),
+            throttle_rate=args.limits.throttle_rate, throttle_burst=args.limits.throttle_burst,
+            authorizer_function_name=self.authorizer.name, log_kms_key_arn=key,
+            log_retention_days=args.log_retention_days, account_id=at.account_id), opts=self.child)
+
+        # WAF: on the stage always (with the regional perimeter it is the only one, with CloudFront's a second
+        # line that sees CloudFront's addresses, so without the per-IP rate); CloudFront's ACL serves the
+        # distributions (the static site has one with either perimeter).
+        regional_acl = WebAcl(f"{name}-regional-acl", WebAclArgs(
+            acl_name=f"{prefix}-regional", scope="REGIONAL",
+            rate_limit_per_ip=args.limits.rate_limit_per_ip if args.perimeter == "regional" else None,
+            max_body_bytes=args.limits.max_body_bytes, log_bucket_arn=args.waf_logs_bucket_arn), opts=self.child)
+        aws.wafv2.WebAclAssociation(f"{name}-stage-acl", resource_arn=self.api.stage_arn,
+                                    web_acl_arn=regional_acl.arn,
+                                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.api.stage]))
+        edge_acl = WebAcl(f"{name}-cloudfront-acl", WebAclArgs(
+            acl_name=f"{prefix}-cloudfront", scope="CLOUDFRONT", rate_limit_per_ip=args.limits.rate_limit_per_ip,
+            max_body_bytes=args.limits.max_body_bytes, log_bucket_arn=args.waf_logs_bucket_arn), opts=self.child)
+
+        shield_ready: list[pulumi.Resource] = []
+        if args.shield_advanced:
+            # A one-year commitment that outlives the stack (docs/edge.md).
+            shield_ready.append(aws.shield.Subscription(f"{name}-shield", auto_renew="ENABLED", skip_destroy=True,
+                                                        opts=self.child))
+
+        # The API's public name: the API domain itself, or CloudFront in front of it.
+        self.perimeter = None
+        if args.perimeter == "cloudfront":
+            assert args.origin_certificate_authority_arn is not None
+            origin_certificate = aws.acm.Certificate(
+                f"{name}-origin-client-certificate", domain_name=f"cloudfront-origin.{args.domain}",
+                certificate_authority_arn=args.origin_certificate_authority_arn, key_algorithm="EC_prime256v1",
+                region=GLOBAL_REGION, opts=self.child)
+            perimeter_certificate = DnsCertificate(f"{name}-perimeter-certificate", DnsCertificateArgs(
+                domain_name=api_domain, zone_id=self.zone.zone_id, region=GLOBAL_REGION,
+                validation_fqdns=api_certificate.validation_fqdns), opts=self.child)
+            self.perimeter = ApiPerimeter(f"{name}-perimeter", ApiPerimeterArgs(
+                domain_name=api_domain, certificate_arn=perimeter_certificate.arn,
+                origin_domain_name=self.api.regional_domain_name, origin_client_certificate_arn=origin_certificate.arn,
+                truststore=TruststoreLocation(bucket=truststore_bucket_name, key=TPP_TRUSTSTORE_KEY,
+                                              region=at.region,
+                                              version=self.truststore.objects[TPP_TRUSTSTORE_KEY].version_id),
+                web_acl_arn=edge_acl.arn, shield_advanced=args.shield_advanced, shield_ready=shield_ready,
+                name_prefix=prefix, access_logs_bucket_arn=args.access_logs_bucket_arn), opts=self.child)
+            api_target = (self.perimeter.domain_name, self.perimeter.hosted_zone_id)
+        else:
+            api_target = (self.api.regional_domain_name, self.api.regional_zone_id)
+        for record_type in ("A", "AAAA") if args.perimeter == "cloudfront" else ("A",):
+            aws.route53.Record(f"{name}-api-{record_type.lower()}", zone_id=self.zone.zone_id, name=api_domain,
+                               type=record_type, aliases=[aws.route53.RecordAliasArgs(
+                                   name=api_target[0], zone_id=api_target[1], evaluate_target_health=False)],
+                               opts=self.child)
+
+        # The public static data.
+        self.static_site = StaticSite(f"{name}-static", StaticSiteArgs(
+            domain_name=static_domain, certificate_arn=static_certificate.arn, objects=args.static_objects,
+            bucket_name=f"{prefix}-static-{at.account_id}-{at.region}", account_id=at.account_id,
+            region=at.region, name_prefix=prefix, web_acl_arn=edge_acl.arn,
+            access_logs_bucket_arn=args.access_logs_bucket_arn, protect=at.protect), opts=self.child)
+        for record_type in ("A", "AAAA"):
+            aws.route53.Record(f"{name}-static-{record_type.lower()}", zone_id=self.zone.zone_id, name=static_domain,
+                               type=record_type, aliases=[aws.route53.RecordAliasArgs(
+                                   name=self.static_site.domain_name, zone_id=self.static_site.hosted_zone_id,
+                                   evaluate_target_health=False)],
+                               opts=self.child)
+        if args.shield_advanced:
+            aws.shield.Protection(f"{name}-static-shield", name=f"{prefix}-static",
+                                  resource_arn=self.static_site.distribution.arn,
+                                  opts=pulumi.ResourceOptions(parent=self, depends_on=shield_ready))
+            aws.shield.Protection(f"{name}-zone-shield", name=f"{prefix}-zone", resource_arn=self.zone.zone.arn,
+                                  opts=pulumi.ResourceOptions(parent=self, depends_on=shield_ready))
+
+        self.exports = {
+            "apiUrl": f"https://{api_domain}",
+            "staticUrl": f"https://{static_domain}",
+            "perimeter": args.perimeter,
+            "hostedZoneId": self.zone.zone_id,
+            "nameServers": self.zone.name_servers,
+            "dnssecDsRecord": self.zone.ds_record,
+        }
+        self.register_outputs(self.exports | {
+            "privateLinkEndpoints": {s: link.endpoint_id for s, link in self.links.items()}})
+
+
+    @property
+    def child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self)
