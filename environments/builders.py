@@ -24,18 +24,18 @@ from accounts.network_hub import NetworkHubAccount, NetworkHubArgs, ProxySizing,
 from accounts.organization import SECURITY, OrganizationAccount, OrganizationArgs, TrailSettings
 from accounts.sandbox import SandboxAccount
 from accounts.security import SecurityAccount, SecurityArgs
-from accounts.workload import (
+from accounts.service_plane import (
     AlarmThresholds,
     CacheSizing,
     FeedSettings,
     LedgerSizing,
     RemoteFeed,
     ServiceSizing,
-    WorkloadAccount,
     WorkloadAccountArgs,
     consumer_group,
     event_bus_name,
 )
+from accounts.workload import WorkloadAccount
 from components.config_recorder import ConfigDelivery
 from components.egress_proxy import proxy_url
 from components.hybrid_connectivity import CustomerGatewaySpec, DirectConnectSpec, TransitVif

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from accounts.workload import consumer_group, functions_of
+from accounts.service_plane import consumer_group, functions_of
 from lz.render import Rendering
 from openbanking.common.tables import TABLES
 from openbanking.deployables import DEPLOYABLES, LEDGER_ROLES, OUTBOX_EVENT_SOURCE

@@ -7,7 +7,7 @@ import json
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from accounts.workload import SERVICE_METRICS_NAMESPACE, service_alarms
+from accounts.service_plane import SERVICE_METRICS_NAMESPACE, service_alarms
 from openbanking.common.app import create_app
 from openbanking.common.metrics import NAMESPACE, RequestMetrics
 
@@ -46,7 +46,7 @@ def test_each_request_is_one_line_cloudwatch_turns_into_metrics() -> None:
 
 def test_the_alarms_watch_the_metrics_the_services_write() -> None:
     assert SERVICE_METRICS_NAMESPACE == NAMESPACE
-    from accounts.workload import AlarmThresholds
+    from accounts.service_plane import AlarmThresholds
     alarms = service_alarms("dev", "pis", AlarmThresholds(1000, 1.0, 1, 300))
     metrics = {metric for a in alarms for metric in [a.metric_name, *(i[1] for i in a.inputs.values())] if metric}
     assert metrics == {"Latency", "ServerErrors", "Requests"}
