@@ -37,6 +37,11 @@ CALLBACK = "https://tpp.example/callbacks"
 
 
 class EnoughFunds:
+    """Every PSU pays from `acc-<psu>`, and always has the money."""
+
+    def payer_account(self, psu_id: str, account_id: str | None, debtor: dict[str, Any] | None) -> str:
+        return account_id or f"acc-{psu_id}"
+
     def funds_available(self, consent: Consent) -> bool:
         return True
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from openbanking.common.jws import CRITICAL_CLAIMS, ISS_CLAIM, DetachedJwsSigner
 from tests.services.pis.conftest import Debtor
-from tests.services.pis.flows import authorised_consent, create_consent, decide
+from tests.services.pis.flows import authorised_consent, create_consent, decide, submit
 from tests.services.pis.support import BASE_URL, FINANCIAL_ID, INITIATION, PIS, Tpp, consent_request, verify_detached
 
 
@@ -167,12 +167,41 @@ def test_funds_confirmation_refusals(client: TestClient, tpp: Tpp, other_tpp: Tp
     authorised = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id)
     assert _funds(client, tpp, authorised, token_consent=awaiting).status_code == 403
     assert _funds(client, other_tpp, authorised).status_code == 400
-    not_theirs = authorised_consent(client, tpp, "psu-9999", debtor.account_id)
-    response = _funds(client, tpp, not_theirs)
-    assert response.status_code == 400 and error_code(response) == "UK.OBIE.Resource.ConsentMismatch"
-    no_account = authorised_consent(client, tpp, debtor.psu_id)
-    response = _funds(client, tpp, no_account)
-    assert response.status_code == 400 and error_code(response) == "UK.OBIE.Field.Missing"
+
+
+def test_authorisation_accepts_only_an_account_of_the_authorising_psu(client: TestClient, tpp: Tpp, debtor: Debtor,
+                                                                      other_debtor: Debtor) -> None:
+    """The IdP reports the account the PSU chose; PIS checks it is theirs before the consent becomes Authorised, so
+    no payment can ever be made from another customer's account or from one that does not exist."""
+    cases = [
+        ("an account of another PSU", debtor.psu_id, other_debtor.account_id, None, "UK.OBIE.Field.Invalid",
+         "AccountId"),
+        ("an account that does not exist", debtor.psu_id, "acc-9999-99", None, "UK.OBIE.Field.Invalid", "AccountId"),
+        ("a PSU that does not exist", "psu-9999", debtor.account_id, None, "UK.OBIE.Field.Invalid", "PsuId"),
+        ("no account and no DebtorAccount", debtor.psu_id, None, None, "UK.OBIE.Field.Missing", "AccountId"),
+        ("a chosen account other than the consent's DebtorAccount", debtor.psu_id, debtor.account_id,
+         other_debtor.account(), "UK.OBIE.Resource.ConsentMismatch", "Data.Initiation.DebtorAccount"),
+        ("a DebtorAccount of another PSU", debtor.psu_id, None, other_debtor.account(),
+         "UK.OBIE.Resource.ConsentMismatch", "Data.Initiation.DebtorAccount"),
+    ]
+    for case, psu_id, account_id, debtor_account, code, path in cases:
+        initiation = dict(INITIATION, DebtorAccount=debtor_account) if debtor_account else INITIATION
+        consent_id = create_consent(client, tpp, consent_request(initiation))["Data"]["ConsentId"]
+        refused = decide(client, consent_id, psu_id, account_id=account_id)
+        assert refused.status_code == 400, (case, refused.text)
+        assert (error_code(refused), refused.json()["Errors"][0]["Path"]) == (code, path), case
+        consent = client.get(f"{PIS}/domestic-payment-consents/{consent_id}", headers=tpp.caller_headers()).json()
+        assert consent["Data"]["Status"] == "AwaitingAuthorisation", case
+        paid = submit(client, tpp, consent_id)
+        assert paid.status_code == 400 and error_code(paid) == "UK.OBIE.Resource.InvalidConsentStatus", case
+    # the PSU's own account, named as the consent's DebtorAccount or chosen at authorisation, is accepted
+    named = create_consent(client, tpp, consent_request(dict(INITIATION, DebtorAccount=debtor.account())))
+    assert decide(client, named["Data"]["ConsentId"], debtor.psu_id).status_code == 204
+    both = create_consent(client, tpp, consent_request(dict(INITIATION, DebtorAccount=debtor.account())))
+    assert decide(client, both["Data"]["ConsentId"], debtor.psu_id, account_id=debtor.account_id).status_code == 204
+    # a rejection needs no account
+    rejected = create_consent(client, tpp)["Data"]["ConsentId"]
+    assert decide(client, rejected, debtor.psu_id, "Rejected").status_code == 204
 
 
 def test_stored_consent_keeps_only_what_was_sent(client: TestClient, tpp: Tpp) -> None:

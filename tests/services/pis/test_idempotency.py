@@ -41,7 +41,7 @@ def test_a_replay_returns_the_original_consent_and_creates_nothing(client: TestC
     assert replay.status_code == 201 and replay.json() == first
     assert len(scan(dynamodb, settings, "consents")) == 1
     # the replay shows the resource as it is now, still with the original 201
-    assert decide(client, first["Data"]["ConsentId"], debtor.psu_id).status_code == 204
+    assert decide(client, first["Data"]["ConsentId"], debtor.psu_id, account_id=debtor.account_id).status_code == 204
     later = client.post(CONSENTS, **tpp.signed_post(consent_request(), key="consent-key-1"))
     assert later.status_code == 201 and later.json()["Data"]["Status"] == "Authorised"
     # whitespace and key order do not make a different body
