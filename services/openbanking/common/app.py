@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 
+from .body_limits import BodyLimitMiddleware
 from .context import Caller, gateway_caller
 from .errors import install_error_handlers
 from .fapi import FapiMiddleware
@@ -60,6 +61,7 @@ def create_app(title: str, routers: Iterable[tuple[str, APIRouter]], *, deps: ob
     app.state.caller_resolver = caller_resolver
     app.state.deps = deps
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)  # type: ignore[arg-type]  # inside FAPI's: its refusals carry the id
     app.add_middleware(FapiMiddleware, body_media_types=tuple(body_media_types))  # type: ignore[arg-type]
     if request_metrics is not None:  # outermost: it times the whole request, error handling included
         environment, service = request_metrics
