@@ -24,7 +24,7 @@ from openbanking.events.models import ResourceUpdate
 from openbanking.events.publisher import EventPublisher
 from openbanking.events.store import EventStore, Subscription, SubscriptionStore
 from tests.services.contract.support import CHECKS, CONFIG, SPECS, prepare
-from tests.services.pis.support import Tpp, aspsp_signer, new_rsa_key
+from tests.services.pis.support import Tpp, aspsp_signer, new_rsa_key, public_names
 
 schema = schemathesis.openapi.from_path(SPECS / "events-openapi.yaml", config=CONFIG)
 TPP = Tpp("tpp-ev-contract", "client-ev", new_rsa_key("ev-contract-1"))
@@ -44,7 +44,7 @@ def world() -> Iterator[dict[str, Any]]:
             subscriptions = SubscriptionStore(dynamodb, table_name(settings_, "event_subscriptions"))
             events = EventStore(dynamodb, table_name(settings_, "events"))
             app = build_app(settings_, dynamodb=dynamodb, key_resolver=StaticKeyResolver({TPP.tpp_id: [TPP.key]}),
-                            signer=aspsp_signer(), long_poll_seconds=0.2)
+                            signer=aspsp_signer(), long_poll_seconds=0.2, name_resolver=public_names())
             yield {"app": app, "client": TestClient(app), "subscriptions": subscriptions,
                    "publisher": EventPublisher(subscriptions, events, issuer=settings_.base_url)}
 

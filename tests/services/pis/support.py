@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -118,6 +119,31 @@ class Tpp:
 
 
 DROP = _DROP
+
+
+class FakeResolver:
+    """A name resolver the test controls (no real DNS here): name -> addresses, or a list of answers given in turn
+    (the last one repeated); every lookup is recorded. Unknown names fail as the system resolver does."""
+
+    def __init__(self, answers: dict[str, list[str] | list[list[str]]]) -> None:
+        self.answers = {name: [list(a) for a in (value if value and isinstance(value[0], list) else [value])]
+                        for name, value in answers.items()}
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str) -> list[str]:
+        self.lookups.append(host)
+        turns = self.answers.get(host)
+        if not turns:
+            raise socket.gaierror(socket.EAI_NONAME, f"{host}: name or service not known")
+        return turns.pop(0) if len(turns) > 1 else list(turns[0])
+
+
+#: The TPP callback host of the tests, resolving to a public address.
+TPP_CALLBACK_HOST = "tpp.example"
+
+
+def public_names() -> FakeResolver:
+    return FakeResolver({TPP_CALLBACK_HOST: ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]})
 
 
 def aspsp_signer() -> DetachedJwsSigner:
