@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
+from openbanking.common.bodies import parse_json, raw_body, validate_model
 from openbanking.common.context import Caller, require_scope
 from openbanking.common.errors import ErrorCode, OBIEError, bad_request, unknown_resource
 from openbanking.common.interaction import interaction_id_of
@@ -62,7 +63,8 @@ def _as_sent(value: datetime | None) -> str | None:
 
 @router.post("/account-access-consents", status_code=201, response_model=OBReadConsentResponse1,
              response_model_exclude_none=True)
-def create_consent(body: OBReadConsent1, caller: AccountsCaller, deps: Deps) -> OBReadConsentResponse1:
+def create_consent(caller: AccountsCaller, deps: Deps, raw: Annotated[bytes, Depends(raw_body)]) -> OBReadConsentResponse1:
+    body = validate_model(OBReadConsent1, parse_json(raw))  # after authentication: a 401 comes first
     permissions = validate_permissions(body.Data.Permissions)
     _check_dates(body, deps.now())
     consent = deps.consents.create(caller.tpp_id, caller.client_id, [p.value for p in permissions],
