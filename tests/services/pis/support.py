@@ -13,6 +13,7 @@ import json
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,8 @@ class Tpp:
     tpp_id: str
     client_id: str
     key: RSAKey
+    #: The TPP's clock (signatures' `iat`); tests that move the service's clock move this one with it.
+    clock: Callable[[], float] = time.time
 
     @property
     def kid(self) -> str:
@@ -89,7 +92,7 @@ class Tpp:
 
     def header(self, **changes: Any) -> dict[str, Any]:
         header: dict[str, Any] = {"alg": "PS256", "kid": self.kid, "typ": "JOSE", "cty": "application/json",
-                                  IAT_CLAIM: int(time.time()) - 1, ISS_CLAIM: f"{self.tpp_id}/{self.client_id}",
+                                  IAT_CLAIM: int(self.clock()) - 1, ISS_CLAIM: f"{self.tpp_id}/{self.client_id}",
                                   TAN_CLAIM: "openbanking.org.uk", "crit": list(CRITICAL_CLAIMS)}
         for name, value in changes.items():
             name = {"iat": IAT_CLAIM, "iss": ISS_CLAIM, "tan": TAN_CLAIM}.get(name, name)

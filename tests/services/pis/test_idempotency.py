@@ -63,7 +63,9 @@ def test_a_changed_body_under_a_used_key_is_refused(client: TestClient, tpp: Tpp
 
 
 def test_keys_are_scoped_to_tpp_and_operation_and_expire_after_24_hours(client: TestClient, tpp: Tpp, other_tpp: Tpp,
-                                                                        debtor: Debtor, clock: Clock) -> None:
+                                                                        debtor: Debtor, clock: Clock,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tpp, "clock", clock)  # the TPP signs each request when it sends it, a day later too
     mine = create_consent(client, tpp, key="shared-key")["Data"]["ConsentId"]
     theirs = create_consent(client, other_tpp, key="shared-key")["Data"]["ConsentId"]
     assert mine != theirs
