@@ -95,6 +95,13 @@ class ConsentAuthorisation(_Doc):
     AccountIds: list[AccountIdStr] = Field(default_factory=list, max_length=100)
 
 
+class ConsentRevocation(_Doc):
+    """Body of the internal call the bank makes when the PSU revokes an authorised consent at the bank (its online
+    banking, or the sandbox's stand-in); the TPP learns of it by a consent-authorization-revoked event."""
+
+    PsuId: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
 # --- accounts -----------------------------------------------------------------------------------------------
 
 class CashAccount(_Doc):

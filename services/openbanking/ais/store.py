@@ -128,6 +128,29 @@ class ConsentStore:
             raise
         return replace(consent, status=status, status_update=stamp, psu_id=psu_id, account_ids=tuple(account_ids))
 
+    def revoke(self, consent: AccessConsent, interaction_id: str | None = None) -> AccessConsent:
+        """Authorised -> Revoked (the PSU's revocation at the bank), only if it is still Authorised and not deleted;
+        the record is purged by TTL after `RETENTION`. `interaction_id` is kept on the item (`InteractionId`) as the
+        `txn` of the revocation event."""
+        now = self.now()
+        stamp = iso(now)
+        update = "SET #status = :revoked, StatusUpdateDateTime = :stamp, PurgeAt = :purge"
+        values: dict[str, Any] = {"revoked": "Revoked", "stamp": stamp, "authorised": "Authorised",
+                                  "purge": int((now + RETENTION).timestamp())}
+        if interaction_id is not None:
+            update += ", InteractionId = :txn"
+            values["txn"] = interaction_id
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=to_item({"ConsentId": consent.consent_id}), UpdateExpression=update,
+                ConditionExpression="#status = :authorised AND attribute_not_exists(DeletedAt)",
+                ExpressionAttributeNames={"#status": "Status"}, ExpressionAttributeValues=expression_values(**values))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise ConsentConflict(self.get(consent.consent_id)) from None
+            raise
+        return replace(consent, status="Revoked", status_update=stamp)
+
     def delete(self, consent: AccessConsent, interaction_id: str | None = None) -> None:
         """Mark deleted (once); the record is purged by TTL after `RETENTION`. `interaction_id` is kept on the item
         (`InteractionId`) as the `txn` of the revocation event the outbox raises."""
