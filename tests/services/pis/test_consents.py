@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from openbanking.common.jws import CRITICAL_CLAIMS, ISS_CLAIM, DetachedJwsSigner
@@ -150,8 +151,7 @@ def test_funds_confirmation_compares_the_ledger_available_balance(client: TestCl
     verify_detached(response.headers["x-jws-signature"], response.content, signer.key)
     exact = dict(INITIATION, InstructedAmount={"Amount": "1000.00", "Currency": "GBP"})
     too_much = dict(INITIATION, InstructedAmount={"Amount": "1000.01", "Currency": "GBP"})
-    in_euro = dict(INITIATION, InstructedAmount={"Amount": "1.00", "Currency": "EUR"})
-    for initiation, expected in ((exact, True), (too_much, False), (in_euro, False)):
+    for initiation, expected in ((exact, True), (too_much, False)):  # (a non-GBP payment is refused at consent)
         consent_id = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id, consent_request(initiation))
         assert _funds(client, tpp, consent_id).json()["Data"]["FundsAvailableResult"]["FundsAvailable"] is expected
     # the debtor named in the consent, found among the PSU's accounts
@@ -209,3 +209,41 @@ def test_stored_consent_keeps_only_what_was_sent(client: TestClient, tpp: Tpp) -
     body = create_consent(client, tpp, document)
     assert body["Data"]["Authorisation"] == {"AuthorisationType": "Single"} and body["Data"]["ReadRefundAccount"] == "No"
     assert json.loads(json.dumps(body)) == body and _no_nulls(body)
+
+
+@pytest.mark.parametrize(("changes", "code", "path"), [
+    ({"InstructedAmount": {"Amount": "10.00", "Currency": "EUR"}}, "UK.OBIE.Unsupported.Currency",
+     "Data.Initiation.InstructedAmount.Currency"),
+    ({"InstructedAmount": {"Amount": "0.00", "Currency": "GBP"}}, "UK.OBIE.Field.Invalid",
+     "Data.Initiation.InstructedAmount.Amount"),
+    ({"InstructedAmount": {"Amount": "0", "Currency": "GBP"}}, "UK.OBIE.Field.Invalid",
+     "Data.Initiation.InstructedAmount.Amount"),
+    ({"CreditorAccount": {"SchemeName": "UK.OBIE.Moon", "Identification": "08080021325698", "Name": "ACME"}},
+     "UK.OBIE.Unsupported.Scheme", "Data.Initiation.CreditorAccount.SchemeName"),
+    ({"CreditorAccount": {"SchemeName": "UK.OBIE.PAN", "Identification": "5409050000000000", "Name": "ACME"}},
+     "UK.OBIE.Unsupported.Scheme", "Data.Initiation.CreditorAccount.SchemeName"),
+    ({"CreditorAccount": {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "0808", "Name": "ACME"}},
+     "UK.OBIE.Unsupported.AccountIdentifier", "Data.Initiation.CreditorAccount.Identification"),
+    ({"CreditorAccount": {"SchemeName": "UK.OBIE.IBAN", "Identification": "GB29NWBK60161331926818", "Name": "ACME"}},
+     "UK.OBIE.Unsupported.AccountIdentifier", "Data.Initiation.CreditorAccount.Identification"),
+    ({"DebtorAccount": {"SchemeName": "Bank.Internal", "Identification": "x"}}, "UK.OBIE.Unsupported.Scheme",
+     "Data.Initiation.DebtorAccount.SchemeName"),
+    ({"LocalInstrument": "UK.OBIE.Telepathy"}, "UK.OBIE.Unsupported.LocalInstrument", "Data.Initiation.LocalInstrument"),
+])
+def test_what_the_aspsp_does_not_offer_is_refused_with_unsupported_codes(client: TestClient, tpp: Tpp,
+                                                                         changes: dict[str, Any], code: str,
+                                                                         path: str) -> None:
+    response = client.post(f"{PIS}/domestic-payment-consents", **tpp.signed_post(consent_request(
+        dict(INITIATION, **changes))))
+    assert response.status_code == 400, response.text
+    assert [(e["ErrorCode"], e["Path"]) for e in response.json()["Errors"]] == [(code, path)]
+
+
+def test_every_unsupported_part_is_named_at_once_and_supported_ones_pass(client: TestClient, tpp: Tpp) -> None:
+    both = dict(INITIATION, InstructedAmount={"Amount": "0.00", "Currency": "USD"}, LocalInstrument="UK.OBIE.SWIFT")
+    response = client.post(f"{PIS}/domestic-payment-consents", **tpp.signed_post(consent_request(both)))
+    assert {e["ErrorCode"] for e in response.json()["Errors"]} == {
+        "UK.OBIE.Unsupported.Currency", "UK.OBIE.Field.Invalid", "UK.OBIE.Unsupported.LocalInstrument"}
+    iban = dict(INITIATION, LocalInstrument="UK.OBIE.CHAPS", CreditorAccount={
+        "SchemeName": "UK.OBIE.IBAN", "Identification": "GB29NWBK60161331926819", "Name": "ACME"})
+    assert create_consent(client, tpp, consent_request(iban))["Data"]["Status"] == "AwaitingAuthorisation"
