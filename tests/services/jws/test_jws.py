@@ -122,6 +122,15 @@ def test_header_claims_are_enforced(verifier: DetachedJwsVerifier, tpp: Tpp, cha
     assert rejection(verifier, tpp.sign(BODY, **changes), tpp) == (400, code)
 
 
+def test_a_long_but_valid_header_verifies(verifier: DetachedJwsVerifier) -> None:
+    """A 40-character kid and a 128-character software statement id: past joserfc's 512-byte default."""
+    long = Tpp(TPP_ORG, "s" * 128, new_rsa_key("k" * 40))
+    resolver = StaticKeyResolver({TPP_ORG: [long.key]})
+    signature = long.sign(BODY)
+    assert len(signature.split(".")[0]) > 512
+    assert DetachedJwsVerifier(resolver).verify(signature, BODY, TPP_ORG)["kid"] == "k" * 40
+
+
 def test_the_aspsp_signature_verifies_independently_and_carries_the_obie_header() -> None:
     signer = DetachedJwsSigner(new_rsa_key("aspsp-1"), "aspsp-1", FINANCIAL_ID)
     signature = signer.sign(BODY)
