@@ -1,34 +1,51 @@
-"""The sandbox's stand-in for the bank's IdP and PKI, under `/sandbox`:
+"""The sandbox's stand-in for the bank's IdP and for the bank's side of a PSU's journey, under `/sandbox`:
 
 - `POST /sandbox/token`: OAuth 2 client credentials (`scope` accounts and/or payments); the client authenticates with
   its certificate (`tls_client_auth`), passed URL-encoded in `x-amzn-mtls-clientcert` as ALB mTLS pass-through does;
-  the access token (ES256 JWT) is bound to it with `cnf.x5t#S256`.
-- `POST /sandbox/authorize`: the PSU's decision on a consent, taken in place of a real login and consent screen; it
-  calls the owning service's internal authorisation endpoint in-process and, when Authorised, returns the token an
-  authorisation-code exchange would (carrying `openbanking_intent_id`).
-- `GET /sandbox/jwks`, `POST /sandbox/ocsp`, `GET /sandbox/crl`, `GET /sandbox/tpps/{tpp_id}/jwks`.
+  the access token (ES256 JWT) is bound to it with `cnf.x5t#S256`. Errors are OAuth error bodies (RFC 6749).
+- `POST /sandbox/authorize` `{"ConsentId", "PsuId", "AccountIds"?, "AccountId"?, "Decision"?}`: the PSU's decision
+  on a consent, in place of a login and consent screen; the owning service's internal authorisation endpoint
+  records it and, when Authorised, the answer is the token an authorisation-code exchange would give (carrying
+  `openbanking_intent_id`).
+- `POST /sandbox/consent-revocations` `{"ConsentId", "PsuId"}`: the PSU revokes an Authorised account-access
+  consent at the bank; the TPP is told by a `consent-authorization-revoked` event.
+- `POST /sandbox/domestic-payments/{DomesticPaymentId}/status` `{"Status"}`: core banking's report of a payment's
+  progress, at once (the settlement simulator takes the same steps by itself).
+- `GET /sandbox/jwks`: the IdP's token-signing keys; `GET /sandbox/aspsp/jwks`: the ASPSP's signing key, which
+  signs every response's `x-jws-signature` and the event SETs.
+
+The calls on behalf of the PSU and core banking authenticate the TPP by its certificate and act only on its own
+consents and payments. Their errors are OBIE error bodies.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, unquote
 
+import anyio
 import httpx
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from fastapi.responses import JSONResponse
 from joserfc import jwt
-from starlette.types import ASGIApp
+from joserfc.jwk import ECKey, KeySet
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from openbanking.common.bodies import parse_json, raw_body, validate_model
 from openbanking.common.context import CLIENT_CERT_HEADER
+from openbanking.common.dynamo_items import from_item, to_item
+from openbanking.common.errors import ErrorCode, OBIEError, unknown_resource
+from openbanking.ledger import queries
+from openbanking.pis.models import PaymentStatus
 from openbanking.security.certificates import (
     CertificateError,
     Truststore,
@@ -39,18 +56,23 @@ from openbanking.security.certificates import (
 )
 from openbanking.security.tokens import INTENT_ID_CLAIM
 
-from .pki import Issued, cert_pem
-from .state import CRL_PATH, OCSP_PATH, SandboxState
+from ..directory import SandboxDirectory
+from ..settlement import SettlementSimulator
+from ..web import sandbox_app
 
 API_SCOPES = frozenset({"accounts", "payments"})
 AUTHORISATION_SCOPE = "openbanking:consent-authorisation"
+PAYMENT_STATUS_SCOPE = "openbanking:payment-status"
 TOKEN_LIFETIME_SECONDS = 3600
-_CONSENT_ID = re.compile(r"^(aac|pdc)-[0-9a-f-]{36}$")
-_INTERNAL_PATHS = {"aac": "/internal/aisp/account-access-consents/{id}/authorisation",
-                   "pdc": "/internal/pisp/domestic-payment-consents/{id}/authorisation"}
+_CONSENT_ID = r"^(aac|pdc)-[0-9a-f-]{36}$"
 
 #: consent id -> (TppId, Status), or None when the consent does not exist.
 ConsentLookup = Callable[[str], tuple[str, str] | None]
+#: payment id -> its TppId, or None when the payment does not exist.
+PaymentLookup = Callable[[str], str | None]
+#: A request's body, exactly as received (FastAPI resolves these annotations at module level).
+Body = Annotated[bytes, Depends(raw_body)]
+PaymentIdPath = Annotated[str, Path(alias="DomesticPaymentId", max_length=128)]
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -58,59 +80,121 @@ def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
                         headers={"cache-control": "no-store"})
 
 
-class _ClientRejected(Exception):
+class ClientRejected(Exception):
     pass
 
 
-class SandboxIdp:
-    """Token issuing and consent authorisation; `services` maps consent prefixes (aac, pdc) to the ASGI apps that
-    own them, `accounts_of` lists a PSU's accounts (the default selection when AccountIds is not given)."""
+@dataclass
+class InternalApi:
+    """How the IdP reaches the services' internal endpoints: an HTTP client per service (in-process ASGI in the
+    local sandbox, the service's address in the deployed one) and the credentials each call carries for a scope
+    (a token and certificate of its own locally; API Gateway's `x-ob-*` headers, as the internal network gives
+    them, deployed)."""
 
-    def __init__(self, state: SandboxState, *, consents: ConsentLookup | None = None,
-                 services: Mapping[str, ASGIApp] | None = None,
-                 accounts_of: Callable[[str], list[str]] | None = None) -> None:
-        self.state = state
+    ais: httpx.AsyncClient
+    pis: httpx.AsyncClient
+    credentials: Callable[[str], dict[str, str]]
+
+    async def post(self, service: Literal["ais", "pis"], path: str, body: dict[str, Any],
+                   scope: str) -> httpx.Response:
+        client = self.ais if service == "ais" else self.pis
+        return await client.post(path, json=body, headers=self.credentials(scope))
+
+    async def aclose(self) -> None:
+        await self.ais.aclose()
+        await self.pis.aclose()
+
+
+def gateway_credentials(scope: str) -> dict[str, str]:
+    """What API Gateway's authorizer would pass for the IdP (services in `gateway` auth mode)."""
+    return {"x-ob-tpp-id": "sandbox-idp", "x-ob-client-id": "sandbox-idp", "x-ob-scopes": scope}
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ConsentId: str = Field(pattern=_CONSENT_ID, description="an aac-... or pdc-... consent id")
+    PsuId: str = Field(min_length=1, max_length=40, description="the PSU deciding, e.g. psu-0001")
+    Decision: Literal["Authorised", "Rejected"] = "Authorised"
+    AccountIds: list[str] | None = Field(default=None, max_length=100,
+                                         description="account-access: the accounts shared (default: all the PSU's)")
+    AccountId: str | None = Field(default=None, min_length=1, max_length=40,
+                                  description="domestic payment: the account paid from (or the consent's debtor)")
+
+
+class RevocationByPsu(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ConsentId: str = Field(pattern=r"^aac-[0-9a-f-]{36}$", description="an Authorised account-access consent")
+    PsuId: str = Field(min_length=1, max_length=40)
+
+
+class StatusReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    Status: PaymentStatus
+
+
+class SandboxIdp:
+    """Token issuing and the bank's side of the journeys; see the module docstring."""
+
+    def __init__(self, *, issuer: str, token_key: ECKey, truststore: Truststore, directory: SandboxDirectory,
+                 consents: ConsentLookup, payments: PaymentLookup, accounts_of: Callable[[str], list[str]],
+                 internal: InternalApi, aspsp_jwks: Callable[[], dict[str, Any]],
+                 settlement: SettlementSimulator | None = None) -> None:
+        self.issuer = issuer
+        self.token_key = token_key
+        self.truststore = truststore
+        self.directory = directory
         self.consents = consents
-        self.services = dict(services or {})
+        self.payments = payments
         self.accounts_of = accounts_of
-        self._self_credentials: Issued | None = None
+        self.internal = internal
+        self.aspsp_jwks = aspsp_jwks
+        self.settlement = settlement
 
     # --- tokens -------------------------------------------------------------------------------------------------
 
     def mint(self, *, client_id: str, tpp_id: str, scope: str, thumbprint: str, consent_id: str | None = None,
              lifetime: int = TOKEN_LIFETIME_SECONDS) -> str:
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": self.state.issuer, "sub": client_id, "client_id": client_id, "org_id": tpp_id,
+        claims: dict[str, Any] = {"iss": self.issuer, "sub": client_id, "client_id": client_id, "org_id": tpp_id,
                                   "scope": scope, "iat": now, "nbf": now, "exp": now + lifetime,
                                   "jti": str(uuid.uuid4()), "cnf": {"x5t#S256": thumbprint}}
         if consent_id:
             claims[INTENT_ID_CLAIM] = consent_id
-        key = self.state.idp_key
+        key = self.token_key
         return jwt.encode({"alg": "ES256", "kid": key.kid, "typ": "at+jwt"}, claims, key, algorithms=["ES256"])
 
-    def authenticate_client(self, request: Request) -> x509.Certificate:
-        """`tls_client_auth`: a sandbox-issued, unrevoked client certificate."""
+    def jwks(self) -> dict[str, Any]:
+        return dict(KeySet([self.token_key]).as_dict(private=False))
+
+    def authenticate_client(self, request: Request) -> tuple[x509.Certificate, str, str]:
+        """`tls_client_auth`: a certificate of the sandbox CA, not revoked; (certificate, client id, TPP id)."""
         header = request.headers.get(CLIENT_CERT_HEADER)
         if not header:
-            raise _ClientRejected(f"a client certificate is required (URL-encoded PEM in {CLIENT_CERT_HEADER})")
+            raise ClientRejected(f"a client certificate is required (URL-encoded PEM in {CLIENT_CERT_HEADER})")
         try:
             certificate = load_certificate(unquote(header))
             check_client_certificate(certificate)
-            Truststore((self.state.ca.certificate,)).chain(certificate, datetime.now(UTC))
+            self.truststore.chain(certificate, datetime.now(UTC))
         except CertificateError as exc:
-            raise _ClientRejected(str(exc)) from exc
-        self.state.reload_revocations()
-        if certificate.serial_number in self.state.ca.revoked:
-            raise _ClientRejected("the client certificate is revoked")
-        return certificate
-
-    def _client(self, certificate: x509.Certificate) -> tuple[str, str]:
+            raise ClientRejected(str(exc)) from exc
+        issued = self.directory.certificate(certificate.serial_number)
+        if issued is not None and issued.revoked_at is not None:
+            raise ClientRejected("the client certificate is revoked")
         names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         client_id = str(names[0].value) if names else thumbprint_s256(certificate)
         tpp_id = tpp_id_of(certificate)
         if not tpp_id:
-            raise _ClientRejected("the client certificate names no organisation (OU)")
-        return client_id, tpp_id
+            raise ClientRejected("the client certificate names no organisation (OU)")
+        return certificate, client_id, tpp_id
+
+    def _tpp(self, request: Request) -> tuple[x509.Certificate, str, str]:
+        try:
+            return self.authenticate_client(request)
+        except ClientRejected as exc:
+            raise OBIEError.of(401, ErrorCode.HEADER_INVALID, str(exc), CLIENT_CERT_HEADER) from None
 
     async def token(self, request: Request) -> Response:
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
@@ -124,70 +208,49 @@ class SandboxIdp:
         if not scopes or not scopes <= API_SCOPES:
             return _oauth_error(400, "invalid_scope", f"scope must be one or more of {', '.join(sorted(API_SCOPES))}")
         try:
-            certificate = self.authenticate_client(request)
-            client_id, tpp_id = self._client(certificate)
-        except _ClientRejected as exc:
+            certificate, client_id, tpp_id = await anyio.to_thread.run_sync(self.authenticate_client, request)
+        except ClientRejected as exc:
             return _oauth_error(401, "invalid_client", str(exc))
         granted = " ".join(sorted(scopes))
         token = self.mint(client_id=client_id, tpp_id=tpp_id, scope=granted, thumbprint=thumbprint_s256(certificate))
         return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECONDS,
                              "scope": granted}, headers={"cache-control": "no-store"})
 
-    # --- PSU authorisation --------------------------------------------------------------------------------------
+    # --- the PSU at the bank ------------------------------------------------------------------------------------
 
-    def _internal_credentials(self) -> tuple[str, str]:
-        """The IdP's own certificate and token for the services' internal endpoints (scope consent-authorisation)."""
-        if self._self_credentials is None:
-            self._self_credentials = self.state.ca.issue_client("sandbox-idp", "sandbox-idp")
-        certificate = self._self_credentials.certificate
-        token = self.mint(client_id="sandbox-idp", tpp_id="sandbox-idp", scope=AUTHORISATION_SCOPE,
-                          thumbprint=thumbprint_s256(certificate), lifetime=60)
-        return token, quote(cert_pem(certificate).decode(), safe="")
-
-    async def authorize(self, request: Request) -> Response:
-        try:
-            certificate = self.authenticate_client(request)
-            client_id, tpp_id = self._client(certificate)
-        except _ClientRejected as exc:
-            return _oauth_error(401, "invalid_client", str(exc))
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            return _oauth_error(400, "invalid_request", "the body must be JSON")
-        if not isinstance(body, dict):
-            return _oauth_error(400, "invalid_request", "the body must be a JSON object")
-        consent_id, psu_id = body.get("ConsentId"), body.get("PsuId")
-        decision = body.get("Decision", "Authorised")
-        if not isinstance(consent_id, str) or not _CONSENT_ID.match(consent_id):
-            return _oauth_error(400, "invalid_request", "ConsentId must be an aac-... or pdc-... consent id")
-        if not isinstance(psu_id, str) or not psu_id:
-            return _oauth_error(400, "invalid_request", "PsuId is required (e.g. psu-0001)")
-        if decision not in ("Authorised", "Rejected"):
-            return _oauth_error(400, "invalid_request", "Decision must be Authorised or Rejected")
-        kind = consent_id[:3]
-        known = self.consents(consent_id) if self.consents else None
+    async def _own_consent(self, consent_id: str, tpp_id: str) -> None:
+        known = await anyio.to_thread.run_sync(self.consents, consent_id)
         if known is None or known[0] != tpp_id:
-            return _oauth_error(400, "invalid_request", f"consent {consent_id} does not exist for TPP {tpp_id}")
-        service = self.services.get(kind)
-        if service is None:
-            return _oauth_error(503, "temporarily_unavailable", f"no service owns {kind}- consents in this sandbox")
-        decision_body: dict[str, Any] = {"Status": decision, "PsuId": psu_id}
+            raise unknown_resource(f"consent {consent_id} of TPP {tpp_id}", "ConsentId")
+
+    @staticmethod
+    def _relayed(answer: httpx.Response) -> Response:
+        """A service's refusal, passed on as it was (an OBIE error body)."""
+        return Response(answer.content, status_code=answer.status_code,
+                        media_type=answer.headers.get("content-type", "application/json"))
+
+    async def authorize(self, request: Request, body: bytes) -> Response:
+        certificate, client_id, tpp_id = await anyio.to_thread.run_sync(self._tpp, request)
+        decision = validate_model(Decision, parse_json(body))
+        consent_id = decision.ConsentId
+        await self._own_consent(consent_id, tpp_id)
+        kind = consent_id[:3]
+        decision_body: dict[str, Any] = {"Status": decision.Decision, "PsuId": decision.PsuId}
         if kind == "aac":
-            account_ids = body.get("AccountIds")
-            if account_ids is None and decision == "Authorised" and self.accounts_of:
-                account_ids = self.accounts_of(psu_id)
+            account_ids = decision.AccountIds
+            if account_ids is None and decision.Decision == "Authorised":
+                account_ids = await anyio.to_thread.run_sync(self.accounts_of, decision.PsuId)
             decision_body["AccountIds"] = account_ids or []
-        elif body.get("AccountId"):
-            decision_body["AccountId"] = body["AccountId"]
-        token, cert_header = self._internal_credentials()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service), base_url="http://sandbox.internal",
-                                     timeout=30.0) as client:
-            answer = await client.post(_INTERNAL_PATHS[kind].format(id=consent_id), json=decision_body,
-                                       headers={"authorization": f"Bearer {token}", CLIENT_CERT_HEADER: cert_header})
+            answer = await self.internal.post("ais", f"/internal/aisp/account-access-consents/{consent_id}"
+                                              "/authorisation", decision_body, AUTHORISATION_SCOPE)
+        else:
+            if decision.AccountId:
+                decision_body["AccountId"] = decision.AccountId
+            answer = await self.internal.post("pis", f"/internal/pisp/domestic-payment-consents/{consent_id}"
+                                              "/authorisation", decision_body, AUTHORISATION_SCOPE)
         if answer.status_code != 204:
-            return Response(answer.content, status_code=answer.status_code,
-                            media_type=answer.headers.get("content-type", "application/json"))
-        if decision == "Rejected":
+            return self._relayed(answer)
+        if decision.Decision == "Rejected":
             return JSONResponse({"ConsentId": consent_id, "Status": "Rejected"})
         scope = "accounts" if kind == "aac" else "payments"
         access = self.mint(client_id=client_id, tpp_id=tpp_id, scope=scope, thumbprint=thumbprint_s256(certificate),
@@ -196,39 +259,119 @@ class SandboxIdp:
                              "scope": scope, "ConsentId": consent_id, "Status": "Authorised"},
                             headers={"cache-control": "no-store"})
 
-    # --- PKI ----------------------------------------------------------------------------------------------------
+    async def revoke_consent(self, request: Request, body: bytes) -> Response:
+        _, _, tpp_id = await anyio.to_thread.run_sync(self._tpp, request)
+        revocation = validate_model(RevocationByPsu, parse_json(body))
+        await self._own_consent(revocation.ConsentId, tpp_id)
+        answer = await self.internal.post("ais", f"/internal/aisp/account-access-consents/{revocation.ConsentId}"
+                                          "/revocation", {"PsuId": revocation.PsuId}, AUTHORISATION_SCOPE)
+        if answer.status_code != 204:
+            return self._relayed(answer)
+        return JSONResponse({"ConsentId": revocation.ConsentId, "Status": "Revoked"})
 
-    async def ocsp(self, request: Request) -> Response:
-        self.state.reload_revocations()
-        return Response(self.state.ca.ocsp_response(await request.body()), media_type="application/ocsp-response")
+    # --- core banking -------------------------------------------------------------------------------------------
 
-    def crl(self) -> Response:
-        self.state.reload_revocations()
-        return Response(self.state.ca.crl().public_bytes(serialization.Encoding.DER), media_type="application/pkix-crl")
+    async def report_status(self, payment_id: str, status: str) -> httpx.Response:
+        return await self.internal.post("pis", f"/internal/pisp/domestic-payments/{payment_id}/status",
+                                        {"Status": status}, PAYMENT_STATUS_SCOPE)
+
+    async def settled(self, payment_id: str, status: str) -> bool:
+        """The settlement simulator's report: whether PIS took it."""
+        return (await self.report_status(payment_id, status)).status_code == 204
+
+    async def payment_status(self, request: Request, payment_id: str, body: bytes) -> Response:
+        _, _, tpp_id = await anyio.to_thread.run_sync(self._tpp, request)
+        report = validate_model(StatusReport, parse_json(body))
+        owner = await anyio.to_thread.run_sync(self.payments, payment_id)
+        if owner != tpp_id:
+            raise unknown_resource(f"domestic payment {payment_id} of TPP {tpp_id}", "DomesticPaymentId")
+        answer = await self.report_status(payment_id, report.Status.value)
+        if answer.status_code != 204:
+            return self._relayed(answer)
+        return JSONResponse({"DomesticPaymentId": payment_id, "Status": report.Status.value})
+
+    # --- the application ----------------------------------------------------------------------------------------
 
     def router(self) -> APIRouter:
         router = APIRouter()
-        router.add_api_route("/sandbox/token", self.token, methods=["POST"], include_in_schema=False)
-        router.add_api_route("/sandbox/authorize", self.authorize, methods=["POST"], include_in_schema=False)
-        router.add_api_route("/sandbox/jwks", self.state.jwks, methods=["GET"], include_in_schema=False)
-        router.add_api_route(OCSP_PATH, self.ocsp, methods=["POST"], include_in_schema=False)
-        router.add_api_route(CRL_PATH, self.crl, methods=["GET"], include_in_schema=False)
 
-        def tpp_jwks(tpp_id: str) -> Response:
-            document = self.state.tpp_jwks(tpp_id) if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", tpp_id) else None
-            if document is None:
-                return JSONResponse({"error": "unknown TPP"}, status_code=404)
-            return JSONResponse(document)
+        @router.post("/sandbox/token")
+        async def token(request: Request) -> Response:
+            return await self.token(request)
 
-        router.add_api_route("/sandbox/tpps/{tpp_id}/jwks", tpp_jwks, methods=["GET"], include_in_schema=False)
+        @router.post("/sandbox/authorize")
+        async def authorize(request: Request, body: Body) -> Response:
+            return await self.authorize(request, body)
+
+        @router.post("/sandbox/consent-revocations")
+        async def revoke_consent(request: Request, body: Body) -> Response:
+            return await self.revoke_consent(request, body)
+
+        @router.post("/sandbox/domestic-payments/{DomesticPaymentId}/status")
+        async def payment_status(request: Request, body: Body, payment_id: PaymentIdPath) -> Response:
+            return await self.payment_status(request, payment_id, body)
+
+        @router.get("/sandbox/jwks")
+        def jwks() -> JSONResponse:
+            return JSONResponse(self.jwks(), headers={"cache-control": "max-age=300"})
+
+        @router.get("/sandbox/aspsp/jwks")
+        def aspsp_jwks() -> JSONResponse:
+            return JSONResponse(self.aspsp_jwks(), headers={"cache-control": "max-age=300"})
+
         return router
 
-    def app(self) -> FastAPI:
-        app = FastAPI(title="Open Banking sandbox IdP", docs_url=None, redoc_url=None, openapi_url=None)
-        app.include_router(self.router())
+    def app(self, *, on_close: Callable[[], Awaitable[None]] | None = None,
+            request_metrics: tuple[str, str] | None = None) -> FastAPI:
+        """The IdP as an application; its lifespan runs the settlement simulator (when there is one)."""
 
-        @app.get("/health", include_in_schema=False)
-        def health() -> dict[str, str]:
-            return {"status": "ok"}
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            async with anyio.create_task_group() as tasks:
+                if self.settlement is not None:
+                    tasks.start_soon(self.settlement.run)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+            if on_close is not None:
+                await on_close()
 
-        return app
+        return sandbox_app("Open Banking sandbox IdP", [self.router()], lifespan=lifespan,
+                           request_metrics=request_metrics)
+
+
+def consent_lookup(client: Any, table: str) -> ConsentLookup:
+    """Reads the consents table: who owns a consent, and its status."""
+
+    def lookup(consent_id: str) -> tuple[str, str] | None:
+        item = client.get_item(TableName=table, Key=to_item({"ConsentId": consent_id}), ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        if "DeletedAt" in values:
+            return None
+        return str(values.get("TppId", "")), str(values.get("Status", ""))
+
+    return lookup
+
+
+def payment_lookup(client: Any, table: str) -> PaymentLookup:
+    """Reads the payments table: who owns a payment."""
+
+    def lookup(payment_id: str) -> str | None:
+        item = client.get_item(TableName=table, Key=to_item({"PaymentId": payment_id}), ConsistentRead=True).get("Item")
+        return str(from_item(item).get("TppId", "")) if item else None
+
+    return lookup
+
+
+
+def ledger_accounts(engine: Engine) -> Callable[[str], list[str]]:
+    """Reads the ledger: a PSU's accounts (what an account-access authorisation shares by default)."""
+
+    def accounts_of(psu_id: str) -> list[str]:
+        with Session(engine) as session:
+            return sorted(queries.account_ids_of_psu(session, psu_id))
+
+    return accounts_of
