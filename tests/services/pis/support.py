@@ -124,6 +124,16 @@ class Tpp:
 DROP = _DROP
 
 
+class EnoughFunds:
+    """A ledger stand-in for PIS: every PSU pays from `acc-<psu>` (or the account chosen), and always has the money."""
+
+    def payer_account(self, psu_id: str, account_id: str | None, debtor: dict[str, Any] | None) -> str:
+        return account_id or f"acc-{psu_id}"
+
+    def funds_available(self, consent: Any) -> bool:
+        return True
+
+
 class FakeResolver:
     """A name resolver the test controls (no real DNS here): name -> addresses, or a list of answers given in turn
     (the last one repeated); every lookup is recorded. Unknown names fail as the system resolver does."""
