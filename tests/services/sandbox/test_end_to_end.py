@@ -261,15 +261,24 @@ def test_domestic_payment_journey_to_settlement(running_sandbox: RunningSandbox,
     assert any(c["sub"].endswith(consent_id) for c in events.values()), "and one for the consent's authorisation"
 
 
+def _initiation(reference: str, amount: str) -> dict[str, Any]:
+    return {"InstructionIdentification": reference, "EndToEndIdentification": reference,
+            "InstructedAmount": {"Amount": amount, "Currency": "GBP"},
+            "CreditorAccount": {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "08080021325698",
+                                "Name": "ACME Inc"}}
+
+
+def _payment_consent(sandbox: RunningSandbox, tpp: Credentials, initiation: dict[str, Any], access: str) -> str:
+    request = signed(tpp, {"Data": {"Initiation": initiation}, "Risk": {}}, access)
+    return str(obie(sandbox.http.post(f"{PIS}/domestic-payment-consents", **request), request["headers"],
+                    201)["Data"]["ConsentId"])
+
+
 def test_a_payment_the_account_cannot_cover_is_rejected(running_sandbox: RunningSandbox, tpp: Credentials) -> None:
     sandbox = running_sandbox
     client_token = token(sandbox, tpp, "payments")
-    initiation = {"InstructionIdentification": "e2e-big", "EndToEndIdentification": "e2e-big",
-                  "InstructedAmount": {"Amount": "9999999.00", "Currency": "GBP"},
-                  "CreditorAccount": {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "08080021325698",
-                                      "Name": "ACME Inc"}}
-    request = signed(tpp, {"Data": {"Initiation": initiation}, "Risk": {}}, client_token)
-    consent_id = sandbox.http.post(f"{PIS}/domestic-payment-consents", **request).json()["Data"]["ConsentId"]
+    initiation = _initiation("e2e-big", "9999999.00")
+    consent_id = _payment_consent(sandbox, tpp, initiation, client_token)
     access = authorise(sandbox, tpp, {"ConsentId": consent_id, "PsuId": "psu-0001", "AccountId": "acc-0001-01"})
     request = signed(tpp, {"Data": {"ConsentId": consent_id, "Initiation": initiation}, "Risk": {}}, access)
     made = obie(sandbox.http.post(f"{PIS}/domestic-payments", **request), request["headers"], 201)
@@ -283,13 +292,7 @@ def test_a_payment_the_account_cannot_cover_is_rejected(running_sandbox: Running
 
 def test_another_psu_s_account_cannot_pay(running_sandbox: RunningSandbox, tpp: Credentials) -> None:
     sandbox = running_sandbox
-    client_token = token(sandbox, tpp, "payments")
-    initiation = {"InstructionIdentification": "e2e-theft", "EndToEndIdentification": "e2e-theft",
-                  "InstructedAmount": {"Amount": "1.00", "Currency": "GBP"},
-                  "CreditorAccount": {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "08080021325698",
-                                      "Name": "ACME Inc"}}
-    request = signed(tpp, {"Data": {"Initiation": initiation}, "Risk": {}}, client_token)
-    consent_id = sandbox.http.post(f"{PIS}/domestic-payment-consents", **request).json()["Data"]["ConsentId"]
+    consent_id = _payment_consent(sandbox, tpp, _initiation("e2e-theft", "1.00"), token(sandbox, tpp, "payments"))
     answer = sandbox.http.post("/sandbox/authorize", headers=tpp.mtls,
                                json={"ConsentId": consent_id, "PsuId": "psu-0001", "AccountId": "acc-0002-01"})
     assert answer.status_code == 400 and answer.json()["Errors"][0]["Path"] == "AccountId", answer.text

@@ -15,24 +15,22 @@ from pydantic import Field
 
 from openbanking.common.dynamo import table_name
 from openbanking.common.dynamo_items import dynamodb_client
-from openbanking.common.settings import Deployed, ServiceSettings
+from openbanking.common.settings import Deployed
 
+from ..deployed_settings import SandboxServiceSettings
 from ..directory import DynamoDirectory
-from ..material import load_certificate, load_private_key, read_material
+from ..material import load_private_key, read_material
 from ..pki import CertificateAuthority
 from ..web import sandbox_app
 from .service import SandboxCa
 
 
-class CaSettings(ServiceSettings):
+class CaSettings(SandboxServiceSettings):
     """What the sandbox CA reads on top of the services' settings."""
 
     sandbox_ca_key: Annotated[str, Deployed(secret=True)] = Field(
         default="", description="the sandbox CA's private key (PEM, EC or RSA; through ECS secrets), or a file or "
                                 "Secrets Manager ARN holding it")
-    sandbox_ca_certificate: Annotated[str, Deployed()] = Field(
-        default="", description="the sandbox CA's certificate (PEM): s3://bucket/key (the mTLS truststore), a Secrets "
-                                "Manager ARN, a file, or the PEM itself")
     sandbox_ocsp_url: Annotated[str, Deployed()] = Field(
         default="http://127.0.0.1:8000/sandbox/ocsp",
         description="the OCSP responder's public https URL, written into every certificate (AIA)")
@@ -51,9 +49,8 @@ def create() -> FastAPI:
     region = settings.aws_region
     key = load_private_key(read_material(settings.sandbox_ca_key, region=region, setting="OB_SANDBOX_CA_KEY"),
                            "OB_SANDBOX_CA_KEY")
-    certificate = load_certificate(read_material(settings.sandbox_ca_certificate, region=region,
-                                                 setting="OB_SANDBOX_CA_CERTIFICATE"), "OB_SANDBOX_CA_CERTIFICATE")
-    ca = CertificateAuthority(key, certificate, ocsp_url=settings.sandbox_ocsp_url, crl_url=settings.sandbox_crl_url)
+    ca = CertificateAuthority(key, settings.ca_certificate(), ocsp_url=settings.sandbox_ocsp_url,
+                              crl_url=settings.sandbox_crl_url)
     directory = DynamoDirectory(dynamodb_client(settings), table_name(settings, "sandbox_directory"))
     service = SandboxCa(ca, directory, certificate_days=settings.sandbox_certificate_days)
     return sandbox_app("Open Banking sandbox CA", [service.router()],

@@ -21,17 +21,18 @@ from pydantic import Field
 from openbanking.common.dynamo import table_name
 from openbanking.common.dynamo_items import dynamodb_client
 from openbanking.common.jws import load_signer
-from openbanking.common.settings import Deployed, ServiceSettings
+from openbanking.common.settings import Deployed
 from openbanking.ledger.db import engine_from_settings
 from openbanking.security.certificates import Truststore
 
+from ..deployed_settings import SandboxServiceSettings
 from ..directory import DynamoDirectory
-from ..material import load_certificate, read_material
+from ..material import read_material
 from ..settlement import SettlementSimulator, settling_payments
 from .service import InternalApi, SandboxIdp, consent_lookup, gateway_credentials, ledger_accounts, payment_lookup
 
 
-class IdpSettings(ServiceSettings):
+class IdpSettings(SandboxServiceSettings):
     """What the sandbox IdP reads on top of the services' settings."""
 
     token_issuer: Annotated[str, Deployed()] = Field(
@@ -40,9 +41,6 @@ class IdpSettings(ServiceSettings):
     sandbox_idp_key: Annotated[str, Deployed(secret=True)] = Field(
         default="", description="the IdP's token-signing key (PEM, EC P-256; through ECS secrets), or a file or "
                                 "Secrets Manager ARN holding it")
-    sandbox_ca_certificate: Annotated[str, Deployed()] = Field(
-        default="", description="the sandbox CA's certificate: s3://bucket/key (the mTLS truststore), a Secrets "
-                                "Manager ARN, a file, or the PEM itself")
     sandbox_ais_url: Annotated[str, Deployed()] = Field(
         default="http://127.0.0.1:8000", description="the AIS service's internal base URL (its load balancer)")
     sandbox_pis_url: Annotated[str, Deployed()] = Field(
@@ -61,8 +59,7 @@ def create() -> FastAPI:
     token_key = ECKey.import_key(read_material(settings.sandbox_idp_key, region=region, setting="OB_SANDBOX_IDP_KEY"),
                                  parameters={"use": "sig", "alg": "ES256"})
     token_key.ensure_kid()
-    ca_certificate = load_certificate(read_material(settings.sandbox_ca_certificate, region=region,
-                                                    setting="OB_SANDBOX_CA_CERTIFICATE"), "OB_SANDBOX_CA_CERTIFICATE")
+    ca_certificate = settings.ca_certificate()
     client = dynamodb_client(settings)
     internal = InternalApi(ais=httpx.AsyncClient(base_url=settings.sandbox_ais_url, timeout=10.0),
                            pis=httpx.AsyncClient(base_url=settings.sandbox_pis_url, timeout=10.0),

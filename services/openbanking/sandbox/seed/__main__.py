@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from openbanking.common.settings import settings_errors
-from openbanking.ledger.db import create_ledger_engine, owner_engine
+from openbanking.ledger.db import create_ledger_engine
 from openbanking.ledger.migrate import SchemaOutOfDate, require_current, upgrade
 from openbanking.ledger.provision import MigrationSettings
 from openbanking.ledger.seed import seed
@@ -39,15 +39,8 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = SeedSettings()
-        if settings.database_host:
-            if not settings.database_master_username:
-                raise ValueError("OB_DATABASE_MASTER_USERNAME: not set; the task connects with the cluster's master "
-                                 "credentials (the RDS-managed secret's username and password keys)")
-            password = settings.database_master_password
-            engine = owner_engine(settings, settings.database_master_username,
-                                  password.get_secret_value() if password else None)
-        else:
-            engine = create_ledger_engine(settings.database_url, pool_size=1)
+        engine = settings.master_engine("the task") if settings.database_host \
+            else create_ledger_engine(settings.database_url, pool_size=1)
         try:
             if settings.database_host:
                 require_current(engine)
