@@ -35,6 +35,9 @@ _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 #: The spec's pattern for `x-fapi-auth-date` (an RFC 7231 IMF-fixdate).
 AUTH_DATE_PATTERN = re.compile(rf"^({_DAYS}), \d{{2}} ({_MONTHS}) \d{{4}} \d{{2}}:\d{{2}}:\d{{2}} (GMT|UTC)$")
 
+_DAY_NAMES: tuple[str, ...] = tuple(_DAYS.split("|"))
+_MONTH_NAMES: tuple[str, ...] = tuple(_MONTHS.split("|"))
+
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 #: Where the middleware keeps a header problem in the ASGI scope's `state` for :func:`authenticated_fapi_headers`.
 PROBLEM_KEY = "fapi_header_problem"
@@ -43,17 +46,15 @@ PROBLEM_KEY = "fapi_header_problem"
 def auth_date_problem(value: str) -> str | None:
     """Why `value` is not a valid `x-fapi-auth-date`, or None: the spec's pattern, a real date and time, and the
     weekday of that date."""
-    match = AUTH_DATE_PATTERN.match(value)
-    if not match:
+    if not AUTH_DATE_PATTERN.match(value):
         return "x-fapi-auth-date must be an RFC 7231 HTTP-date such as 'Sun, 10 Sep 2017 19:43:31 UTC'"
-    weekday, day, month, year, clock = value[:3], int(value[5:7]), _MONTHS.split("|").index(value[8:11]) + 1, \
-        int(value[12:16]), value[17:25]
+    weekday, day, month, year, clock = value[:3], value[5:7], value[8:11], value[12:16], value[17:25]
     hour, minute, second = (int(part) for part in clock.split(":"))
     try:
-        moment = datetime(year, month, day, hour, minute, second)
+        moment = datetime(int(year), _MONTH_NAMES.index(month) + 1, int(day), hour, minute, second)
     except ValueError:
         return f"x-fapi-auth-date {value!r} is not a real date and time"
-    if _DAYS.split("|")[moment.weekday()] != weekday:
+    if _DAY_NAMES[moment.weekday()] != weekday:
         return f"x-fapi-auth-date {value!r}: {moment:%d %b %Y} is not a {weekday}"
     return None
 

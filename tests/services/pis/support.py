@@ -139,8 +139,10 @@ class FakeResolver:
     (the last one repeated); every lookup is recorded. Unknown names fail as the system resolver does."""
 
     def __init__(self, answers: dict[str, list[str] | list[list[str]]]) -> None:
-        self.answers = {name: [list(a) for a in (value if value and isinstance(value[0], list) else [value])]
-                        for name, value in answers.items()}
+        self.answers: dict[str, list[list[str]]] = {}
+        for name, value in answers.items():
+            turns = [a for a in value if isinstance(a, list)]
+            self.answers[name] = turns or [[a for a in value if isinstance(a, str)]]
         self.lookups: list[str] = []
 
     def __call__(self, host: str) -> list[str]:
