@@ -87,7 +87,11 @@ class Exchange:
 def exchange(chunks: Iterable[bytes], headers: dict[str, str] | None = None) -> Exchange:
     interaction = str(uuid.uuid4())
     all_headers = {"content-type": "application/json", "x-fapi-interaction-id": interaction, **(headers or {})}
-    done = asyncio.run(Exchange(chunks, all_headers).run(_app()))
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would leave the main thread without a current loop,
+    try:  # which later tests (Pulumi's mocks) rely on
+        done = loop.run_until_complete(Exchange(chunks, all_headers).run(_app()))
+    finally:
+        loop.close()
     assert done.response_headers.get("x-fapi-interaction-id") == interaction
     return done
 

@@ -3,14 +3,15 @@ against the real PIS service, the sandbox's own database and cache, and the reru
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import psycopg
@@ -32,6 +33,7 @@ from tests.services.ledger.support import PG_ADMIN_URL, PG_URL_TEMPLATE, unique_
 from tests.services.pis.flows import CORE_HEADERS, authorised_consent, submit
 from tests.services.pis.support import EnoughFunds, Tpp, aspsp_signer, new_rsa_key
 
+T = TypeVar("T")
 SERVICES = Path(__file__).resolve().parents[3] / "services"
 
 
@@ -85,6 +87,16 @@ def test_the_file_directory_refuses_names_that_are_not_ids(tmp_path: Path) -> No
 # --- settlement ---------------------------------------------------------------------------------------------------------
 
 
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """A coroutine on a loop of its own (asyncio.run would leave the main thread without a current loop, which
+    later tests, Pulumi's mocks, rely on)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = datetime.now(UTC).timestamp()
@@ -96,8 +108,6 @@ class Clock:
 def test_the_simulator_settles_payments_step_by_step_through_pis(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real PIS service (moto's DynamoDB): the simulator moves each settling payment one step once the step time
     has passed since its last change, through the internal status endpoint; a rejected payment stays rejected."""
-    import anyio
-
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     tpp = Tpp("tpp-settle", "client-settle", new_rsa_key("settle-1"))
@@ -125,11 +135,11 @@ def test_the_simulator_settles_payments_step_by_step_through_pis(monkeypatch: py
             clock = Clock()
             simulator = SettlementSimulator(settling_payments(client, table_name(settings, "payments")), report,
                                             step_seconds=30, clock=clock)
-            assert anyio.run(simulator.run_once) == [], "not yet: the step time has not passed"
+            assert run(simulator.run_once()) == [], "not yet: the step time has not passed"
             seen = []
             for _ in range(4):
                 clock.now += 31
-                seen += anyio.run(simulator.run_once)
+                seen += run(simulator.run_once())
             assert seen == [(settling, status) for status in NEXT_STEP.values()]
             history = pis.get(f"/open-banking/v3.1/pisp/domestic-payments/{settling}/payment-details",
                               headers=tpp.caller_headers()).json()["Data"]["PaymentStatus"]
@@ -139,14 +149,12 @@ def test_the_simulator_settles_payments_step_by_step_through_pis(monkeypatch: py
 
 
 def test_a_report_pis_refuses_is_not_counted_and_the_step_time_is_required() -> None:
-    import anyio
-
     async def refuse(payment_id: str, status: str) -> bool:
         return False
 
     old = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     simulator = SettlementSimulator(lambda: [("pdp-1", "Pending", old)], refuse, step_seconds=1)
-    assert anyio.run(simulator.run_once) == []
+    assert run(simulator.run_once()) == []
     with pytest.raises(ValueError, match="OB_SANDBOX_SETTLEMENT_SECONDS"):
         SettlementSimulator(lambda: [], refuse, step_seconds=0)
 
