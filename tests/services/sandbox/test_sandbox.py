@@ -411,3 +411,22 @@ def test_state_is_created_once_and_kept_out_of_git(tmp_path: Path) -> None:
 
 def test_the_ca_certificate_is_the_one_the_state_keeps(world: World) -> None:
     assert world.http.get(f"{world.base}/sandbox/ca.pem").content == (world.state.directory / "ca.pem").read_bytes()
+
+
+@pytest.mark.parametrize("settlement_seconds", [5.0, 0.0])
+def test_the_printed_steps_are_bash_with_absolute_paths_in_either_settlement_mode(settlement_seconds: float,
+                                                                                  tmp_path: Path) -> None:
+    """The steps run as printed in tests/services/sandbox/test_end_to_end.py (automatic settlement); both variants
+    are valid bash and name everything by absolute path."""
+    import subprocess
+    import sys
+
+    from openbanking.sandbox.instructions import instructions, script_of
+
+    script = script_of(instructions(base_url="http://127.0.0.1:8123", python=sys.executable,
+                                    state_dir=tmp_path / "state", settlement_seconds=settlement_seconds))
+    checked = subprocess.run(["bash", "-n", "-c", script], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert f"{sys.executable} -m openbanking.sandbox --url http://127.0.0.1:8123" in script
+    assert f"TPP={tmp_path / 'state' / 'tpps' / 'my-tpp'}" in script and "cd " not in script
+    assert ("for STATUS in" in script) is (settlement_seconds == 0), "without settlement the steps report the statuses"
