@@ -1,5 +1,6 @@
 """What the landing zone deploys from services/: one record per deployable (Fargate service, one-off Fargate task,
-Lambda function), with what the infrastructure must give it: image or archive, port and health check, trigger,
+Lambda function) of the workload accounts and of the developer sandbox's account (`SANDBOX_DEPLOYABLES`), with
+what the infrastructure must give it: image or archive, port and health check, trigger,
 the DynamoDB tables it reads and writes, and the resources it uses (ledger database, cache, signing key, event
 bus and queue, core-banking feed).
 
@@ -20,8 +21,9 @@ Kind = Literal["service", "task", "lambda"]
 Trigger = Literal["sqs", "dynamodb-stream", "schedule", "eventbridge-rule", "api-authorizer"]
 #: How a deployable uses the ledger (Aurora PostgreSQL): `read` and `write` log in with IAM authentication as the
 #: role of :data:`LEDGER_ROLES`; `owner` connects with the cluster's master credentials to migrate the schema and
-#: provision those roles.
-LedgerAccess = Literal["read", "write", "owner"]
+#: provision those roles; `seed` connects with the master credentials too, to write synthetic data (the sandbox
+#: account only, after the `owner` task).
+LedgerAccess = Literal["read", "write", "owner", "seed"]
 
 #: The PostgreSQL login role (IAM database user, `rds-db:connect` resource name) of each ledger access level. The
 #: `ledger_migrate` task creates both and grants each exactly the statements its deployables run.
@@ -223,4 +225,25 @@ DEPLOYABLES: dict[str, Deployable] = {d.name: d for d in (
             memory_mb=256, timeout_seconds=30, trigger="eventbridge-rule", event_pattern=OUTBOX_EVENT_PATTERN,
             reads_tables=("event_subscriptions",), writes_tables=("events", "outbox_receipts"),
             uses_event_queue=True, builds_public_links=True),
+    # --- the developer sandbox's account only (besides ais, pis, events, ledger_migrate and their Lambdas) ---------
+    Deployable(
+        name="sandbox_idp", kind="service", module="openbanking.sandbox.idp.main",
+        description="the sandbox's IdP: tokens bound to sandbox certificates, the PSU's decisions and revocations, "
+                    "core banking's payment reports and the settlement simulator; publishes the ASPSP's signing key",
+        dockerfile="openbanking/sandbox/idp/Dockerfile", user="10001", port=8000, health_check=_API_HEALTH,
+        reads_tables=("consents", "payments", "sandbox_directory"), ledger="read", uses_signing_key=True),
+    Deployable(
+        name="sandbox_ca", kind="service", module="openbanking.sandbox.ca.main",
+        description="the sandbox CA: TPP registration, client certificates from CSRs, OCSP responder, CRL, and the "
+                    "TPPs' request-signing keys (the directory JWKS)",
+        dockerfile="openbanking/sandbox/ca/Dockerfile", user="10001", port=8000, health_check=_API_HEALTH,
+        writes_tables=("sandbox_directory",)),
+    Deployable(
+        name="sandbox_seed", kind="task", module="openbanking.sandbox.seed.__main__",
+        description="one-off, rerunnable: writes the sandbox's synthetic PSUs, accounts and transactions into its "
+                    "ledger (after ledger_migrate; a seeded ledger is left alone)",
+        dockerfile="openbanking/sandbox/seed/Dockerfile", user="10001", ledger="seed"),
 )}
+
+#: What only the developer sandbox's account runs (the rest of what it runs is the workload accounts' software).
+SANDBOX_DEPLOYABLES = ("sandbox_idp", "sandbox_ca", "sandbox_seed")

@@ -36,10 +36,9 @@ from openbanking.sandbox.server import free_port
 from tests.services.ledger.support import REDIS_URL, ledger_database, redis_namespace
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
-#: The image directories of the registry's containers (services and tasks).
-IMAGES = tuple(Path(d.dockerfile).parent.name for d in DEPLOYABLES.values() if d.dockerfile)
-SERVICE_IMAGES = tuple(Path(d.dockerfile).parent.name for d in DEPLOYABLES.values()
-                       if d.dockerfile and d.kind == "service")
+#: The registry's containers (services and tasks), by deployable name.
+IMAGES = tuple(d.name for d in DEPLOYABLES.values() if d.dockerfile)
+SERVICE_IMAGES = tuple(d.name for d in DEPLOYABLES.values() if d.dockerfile and d.kind == "service")
 FASTAPI_IMAGES = ("ais", "pis", "events")
 BASE_IMAGE = re.compile(r"^python:(?P<minor>3\.\d+)\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?$")
 UVICORN_FACTORY = re.compile(r"^exec uvicorn --factory (?P<module>[\w.]+):(?P<function>\w+) (?P<options>.*)$")
@@ -79,7 +78,13 @@ def parse_dockerfile(path: Path) -> list[Instruction]:
 
 
 def dockerfile(service: str) -> list[Instruction]:
-    return parse_dockerfile(SERVICES / "openbanking" / service / "Dockerfile")
+    """The instructions of a deployable's Dockerfile."""
+    return parse_dockerfile(SERVICES / str(DEPLOYABLES[service].dockerfile))
+
+
+def package_of(service: str) -> str:
+    """The package of the directory that holds a deployable's Dockerfile (its entry module lives in it)."""
+    return ".".join(Path(str(DEPLOYABLES[service].dockerfile)).parent.parts)
 
 
 def only(instructions: list[Instruction], keyword: str) -> Instruction:
@@ -266,7 +271,7 @@ def entry_point(service: str) -> tuple[str, str | None]:
 @pytest.mark.parametrize("service", IMAGES)
 def test_command_entry_point_is_importable(service: str) -> None:
     module, function = entry_point(service)
-    assert module.startswith(f"openbanking.{service}.") or module == f"openbanking.{service}"
+    assert module.startswith(f"{package_of(service)}.") or module == package_of(service)
     if function is None:
         assert importlib.util.find_spec(f"{module}.__main__") is not None, f"python -m {module} needs __main__"
         assert callable(getattr(importlib.import_module(f"{module}.__main__"), "main", None))

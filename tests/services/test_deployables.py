@@ -17,7 +17,14 @@ import pytest
 
 from openbanking.common.settings import RDS_CA_BUNDLE
 from openbanking.common.tables import TABLES
-from openbanking.deployables import DEPLOYABLES, LEDGER_ROLES, OUTBOX_DETAIL_TYPES, OUTBOX_EVENT_SOURCE, Deployable
+from openbanking.deployables import (
+    DEPLOYABLES,
+    LEDGER_ROLES,
+    OUTBOX_DETAIL_TYPES,
+    OUTBOX_EVENT_SOURCE,
+    SANDBOX_DEPLOYABLES,
+    Deployable,
+)
 from openbanking.lambdas.event_delivery import DeliverySettings
 from tests.services.test_container_images import SERVICES, UVICORN_FACTORY, env_of, only, parse_dockerfile
 
@@ -29,7 +36,8 @@ def test_the_registry_covers_what_the_workload_accounts_run() -> None:
     assert {n: d.kind for n, d in DEPLOYABLES.items()} == {
         "ais": "service", "pis": "service", "events": "service", "ingestion": "service", "ledger_migrate": "task",
         "authorizer": "lambda", "consent_expiry": "lambda", "event_delivery": "lambda", "outbox_relay": "lambda",
-        "event_router": "lambda"}
+        "event_router": "lambda", "sandbox_idp": "service", "sandbox_ca": "service", "sandbox_seed": "task"}
+    assert set(SANDBOX_DEPLOYABLES) <= set(DEPLOYABLES)
     assert all(name == d.name for name, d in DEPLOYABLES.items())
 
 
@@ -137,7 +145,9 @@ def test_tables_and_streams_are_the_tables_module_s() -> None:
 def test_ledger_roles_are_one_per_login_access() -> None:
     assert {d.name: d.ledger_role for d in DEPLOYABLES.values() if d.uses_ledger} == {
         "ais": LEDGER_ROLES["read"], "pis": LEDGER_ROLES["read"], "ingestion": LEDGER_ROLES["write"],
-        "ledger_migrate": None}
+        "ledger_migrate": None, "sandbox_idp": LEDGER_ROLES["read"], "sandbox_seed": None}
+    # the workload accounts run the one task that owns the ledger; the sandbox's seeding task is not it
+    assert [d.name for d in DEPLOYABLES.values() if d.kind == "task" and d.owns_ledger] == ["ledger_migrate"]
 
 
 def test_the_modules_the_infrastructure_imports_load_nothing_but_the_standard_library() -> None:

@@ -38,10 +38,20 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
     ("event_delivery", None): CORE | SIGNING | {"OB_DELIVERY_DEAD_LETTER_QUEUE_URL"},
     ("outbox_relay", None): CORE | {"OB_BASE_URL", "OB_EVENT_BUS"},
     ("event_router", None): CORE | {"OB_TABLE_PREFIX", "OB_BASE_URL", "OB_EVENT_QUEUE_URL"},
+    ("sandbox_idp", None): CORE | HTTP | LEDGER | SIGNING | {
+        "OB_TABLE_PREFIX", "OB_TOKEN_ISSUER", "OB_SANDBOX_IDP_KEY", "OB_SANDBOX_CA_CERTIFICATE", "OB_SANDBOX_AIS_URL",
+        "OB_SANDBOX_PIS_URL"},
+    ("sandbox_ca", None): CORE | HTTP | {"OB_TABLE_PREFIX", "OB_SANDBOX_CA_KEY", "OB_SANDBOX_CA_CERTIFICATE",
+                                         "OB_SANDBOX_OCSP_URL", "OB_SANDBOX_CRL_URL"},
+    ("sandbox_seed", None): CORE | {"OB_DATABASE_HOST", "OB_DATABASE_NAME", "OB_DATABASE_MASTER_USERNAME",
+                                    "OB_DATABASE_MASTER_PASSWORD"},
 }
 SECRETS: dict[tuple[str, str | None], set[str]] = {
     ("ingestion", "rabbitmq"): {"OB_AMQP_USERNAME", "OB_AMQP_PASSWORD"},
     ("ledger_migrate", None): {"OB_DATABASE_MASTER_USERNAME", "OB_DATABASE_MASTER_PASSWORD"},
+    ("sandbox_idp", None): {"OB_SANDBOX_IDP_KEY"},
+    ("sandbox_ca", None): {"OB_SANDBOX_CA_KEY"},
+    ("sandbox_seed", None): {"OB_DATABASE_MASTER_USERNAME", "OB_DATABASE_MASTER_PASSWORD"},
 }
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
+from openbanking.common.bodies import parse_json, raw_body, validate_model
 from openbanking.common.context import Caller, require_scope
 from openbanking.common.errors import ErrorCode, OBIEError, bad_request, unknown_resource
 from openbanking.common.interaction import interaction_id_of
@@ -19,7 +20,7 @@ from openbanking.ledger import queries
 from .access import AUTHORISATION_SCOPE, AccountsCaller
 from .deps import Deps
 from .permissions import validate_permissions
-from .schemas import ConsentAuthorisation, OBReadConsent1, OBReadConsentResponse1
+from .schemas import ConsentAuthorisation, ConsentRevocation, OBReadConsent1, OBReadConsentResponse1
 from .store import AccessConsent, ConsentConflict, iso
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def _as_sent(value: datetime | None) -> str | None:
 
 @router.post("/account-access-consents", status_code=201, response_model=OBReadConsentResponse1,
              response_model_exclude_none=True)
-def create_consent(body: OBReadConsent1, caller: AccountsCaller, deps: Deps) -> OBReadConsentResponse1:
+def create_consent(caller: AccountsCaller, deps: Deps, raw: Annotated[bytes, Depends(raw_body)]) -> OBReadConsentResponse1:
+    body = validate_model(OBReadConsent1, parse_json(raw))  # after authentication: a 401 comes first
     permissions = validate_permissions(body.Data.Permissions)
     _check_dates(body, deps.now())
     consent = deps.consents.create(caller.tpp_id, caller.client_id, [p.value for p in permissions],
@@ -81,18 +83,13 @@ def get_consent(caller: AccountsCaller, deps: Deps,
 @router.delete("/account-access-consents/{ConsentId}", status_code=204, response_class=Response)
 def delete_consent(request: Request, caller: AccountsCaller, deps: Deps,
                    consent_id: str = Path(alias="ConsentId", min_length=1, max_length=128)) -> Response:
+    """The TPP withdraws its own consent: it knows, so no consent-authorization-revoked event is raised (that event
+    tells a TPP of the PSU's revocation at the bank, see `revoke_consent`)."""
     consent = _owned(deps, caller, consent_id)
     try:
         deps.consents.delete(consent, interaction_id_of(request))
     except ConsentConflict:
         raise unknown_resource("Account access consent", "ConsentId") from None
-    if consent.status == "Authorised" and deps.publisher is not None:
-        subject = ResourceUpdate.of(consent.consent_id, "account-access-consent",
-                                    deps.resource_url(f"/account-access-consents/{consent.consent_id}"))
-        try:
-            deps.publisher.publish(consent.tpp_id, EventType.CONSENT_AUTHORIZATION_REVOKED.value, subject)
-        except Exception:  # the deletion stands; the event is best effort and its failure is visible in logs
-            log.exception("could not publish the revocation of consent %s", consent.consent_id)
     return Response(status_code=204)
 
 
@@ -123,6 +120,34 @@ def authorise_consent(body: ConsentAuthorisation, deps: Deps,
         raise bad_request(ErrorCode.RESOURCE_INVALID_CONSENT_STATUS,
                           f"the consent is {status}; only AwaitingAuthorisation consents can be decided") from None
     log.info("consent %s %s by %s at %s", consent_id, body.Status, body.PsuId, iso(deps.now()))
+    return Response(status_code=204)
+
+
+@internal_router.post("/internal/aisp/account-access-consents/{ConsentId}/revocation", status_code=204,
+                      response_class=Response, include_in_schema=False)
+def revoke_consent(request: Request, body: Annotated[bytes, Depends(raw_body)], deps: Deps,
+                   _caller: AuthorisingCaller,
+                   consent_id: str = Path(alias="ConsentId", min_length=1, max_length=128)) -> Response:
+    """The PSU revokes an Authorised consent at the bank: it becomes Revoked and its TPP is told with a
+    consent-authorization-revoked event (through the outbox where deployed, the publisher in the sandbox)."""
+    revocation = validate_model(ConsentRevocation, parse_json(body))
+    consent = deps.consents.get(consent_id)
+    if consent is None or consent.deleted or consent.psu_id != revocation.PsuId:
+        raise unknown_resource("Account access consent", "ConsentId")
+    try:
+        revoked = deps.consents.revoke(consent, interaction_id_of(request))
+    except ConsentConflict as exc:
+        status = exc.consent.status if exc.consent and not exc.consent.deleted else "deleted"
+        raise bad_request(ErrorCode.RESOURCE_INVALID_CONSENT_STATUS,
+                          f"the consent is {status}; only an Authorised consent can be revoked", "ConsentId") from None
+    if deps.publisher is not None:
+        subject = ResourceUpdate.of(revoked.consent_id, "account-access-consent",
+                                    deps.resource_url(f"/account-access-consents/{revoked.consent_id}"))
+        try:
+            deps.publisher.publish(revoked.tpp_id, EventType.CONSENT_AUTHORIZATION_REVOKED.value, subject)
+        except Exception:  # the revocation stands; the event is best effort and its failure is visible in logs
+            log.exception("could not publish the revocation of consent %s", revoked.consent_id)
+    log.info("consent %s revoked by %s", consent_id, revocation.PsuId)
     return Response(status_code=204)
 
 

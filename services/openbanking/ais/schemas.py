@@ -10,13 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from .permissions import Permission
 
 
 class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _with_offset(value: datetime) -> str:
+    return value.isoformat()
+
+
+#: A date-time as OBIE writes it and PIS answers it: ISO 8601 with a numeric offset (`2017-04-05T10:43:07+00:00`),
+#: the offset kept as received (pydantic would write UTC as `Z`).
+ObDateTime = Annotated[datetime, PlainSerializer(_with_offset, return_type=str, when_used="json")]
 
 
 Str = Annotated[str, StringConstraints(min_length=1)]
@@ -43,8 +52,8 @@ class OBLinks(_Doc):
 
 class OBMeta(_Doc):
     TotalPages: int | None = None
-    FirstAvailableDateTime: datetime | None = None
-    LastAvailableDateTime: datetime | None = None
+    FirstAvailableDateTime: ObDateTime | None = None
+    LastAvailableDateTime: ObDateTime | None = None
 
 
 # --- consents -----------------------------------------------------------------------------------------------
@@ -71,13 +80,13 @@ ConsentStatus = Literal["Authorised", "AwaitingAuthorisation", "Rejected", "Revo
 
 class ConsentResponseData(_Doc):
     ConsentId: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    CreationDateTime: datetime
+    CreationDateTime: ObDateTime
     Status: ConsentStatus
-    StatusUpdateDateTime: datetime
+    StatusUpdateDateTime: ObDateTime
     Permissions: list[Permission] = Field(min_length=1)
-    ExpirationDateTime: datetime | None = None
-    TransactionFromDateTime: datetime | None = None
-    TransactionToDateTime: datetime | None = None
+    ExpirationDateTime: ObDateTime | None = None
+    TransactionFromDateTime: ObDateTime | None = None
+    TransactionToDateTime: ObDateTime | None = None
 
 
 class OBReadConsentResponse1(_Doc):
@@ -93,6 +102,13 @@ class ConsentAuthorisation(_Doc):
     Status: Literal["Authorised", "Rejected"]
     PsuId: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     AccountIds: list[AccountIdStr] = Field(default_factory=list, max_length=100)
+
+
+class ConsentRevocation(_Doc):
+    """Body of the internal call the bank makes when the PSU revokes an authorised consent at the bank (its online
+    banking, or the sandbox's stand-in); the TPP learns of it by a consent-authorization-revoked event."""
+
+    PsuId: Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
 # --- accounts -----------------------------------------------------------------------------------------------
@@ -112,15 +128,15 @@ class Agent(_Doc):
 class OBAccount6(_Doc):
     AccountId: AccountIdStr
     Status: Literal["Deleted", "Disabled", "Enabled", "Pending", "ProForma"] | None = None
-    StatusUpdateDateTime: datetime | None = None
+    StatusUpdateDateTime: ObDateTime | None = None
     Currency: CurrencyCode | None = None
     AccountType: Literal["Business", "Personal"] | None = None
     AccountSubType: Literal["ChargeCard", "CreditCard", "CurrentAccount", "EMoney", "Loan", "Mortgage",
                             "PrePaidCard", "Savings", "Wallet"] | None = None
     Description: Annotated[str, StringConstraints(min_length=1, max_length=35)] | None = None
     Nickname: Annotated[str, StringConstraints(min_length=1, max_length=70)] | None = None
-    OpeningDate: datetime | None = None
-    MaturityDate: datetime | None = None
+    OpeningDate: ObDateTime | None = None
+    MaturityDate: ObDateTime | None = None
     Account: list[CashAccount] | None = None
     Servicer: Agent | None = None
 
@@ -152,7 +168,7 @@ class OBBalance(BaseModel):
     AccountId: AccountIdStr
     CreditDebitIndicator: CreditDebit
     Type: BalanceType
-    DateTime: datetime
+    DateTime: ObDateTime
     Amount: Money
     CreditLine: list[OBCreditLine] | None = None
 
@@ -205,8 +221,8 @@ class OBTransaction6(_Doc):
     TransactionReference: Annotated[str, StringConstraints(min_length=1, max_length=210)] | None = None
     CreditDebitIndicator: CreditDebit
     Status: Literal["Booked", "Pending", "Rejected"]
-    BookingDateTime: datetime
-    ValueDateTime: datetime | None = None
+    BookingDateTime: ObDateTime
+    ValueDateTime: ObDateTime | None = None
     TransactionInformation: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
     Amount: Money
     BankTransactionCode: OBBankTransactionCode | None = None
@@ -262,10 +278,10 @@ class OBStandingOrder6(_Doc):
     StandingOrderId: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     Frequency: Annotated[str, StringConstraints(pattern=FREQUENCY_PATTERN)]
     Reference: ReferenceStr | None = None
-    FirstPaymentDateTime: datetime | None = None
-    NextPaymentDateTime: datetime | None = None
-    LastPaymentDateTime: datetime | None = None
-    FinalPaymentDateTime: datetime | None = None
+    FirstPaymentDateTime: ObDateTime | None = None
+    NextPaymentDateTime: ObDateTime | None = None
+    LastPaymentDateTime: ObDateTime | None = None
+    FinalPaymentDateTime: ObDateTime | None = None
     NumberOfPayments: Annotated[str, StringConstraints(min_length=1, max_length=35)] | None = None
     StandingOrderStatusCode: Literal["Active", "Inactive"] | None = None
     FirstPaymentAmount: Money | None = None
@@ -292,7 +308,7 @@ class OBDirectDebit2(BaseModel):
     MandateIdentification: Annotated[str, StringConstraints(min_length=1, max_length=35)]
     DirectDebitStatusCode: Literal["Active", "Inactive"] | None = None
     Name: Annotated[str, StringConstraints(min_length=1, max_length=70)]
-    PreviousPaymentDateTime: datetime | None = None
+    PreviousPaymentDateTime: ObDateTime | None = None
     Frequency: Literal["UK.OBIE.Annual", "UK.OBIE.Daily", "UK.OBIE.Fortnightly", "UK.OBIE.HalfYearly",
                        "UK.OBIE.Monthly", "UK.OBIE.NotKnown", "UK.OBIE.Quarterly", "UK.OBIE.Weekly"] | None = None
     PreviousPaymentAmount: Money | None = None

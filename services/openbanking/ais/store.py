@@ -109,6 +109,23 @@ class ConsentStore:
             transaction_to=document.get("TransactionToDateTime"), psu_id=values.get("PsuId"),
             account_ids=tuple(values.get("AccountIds", [])), deleted="DeletedAt" in values)
 
+    def _update(self, consent: AccessConsent, update: str, condition: str, values: dict[str, Any],
+                interaction_id: str | None = None) -> None:
+        """One conditional change of the consent's item; `interaction_id` is kept on it (`InteractionId`) as the
+        `txn` of the event the change raises. Raises :class:`ConsentConflict` when the condition no longer holds."""
+        if interaction_id is not None:
+            update += ", InteractionId = :txn"
+            values = {**values, "txn": interaction_id}
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=to_item({"ConsentId": consent.consent_id}), UpdateExpression=update,
+                ConditionExpression=condition, ExpressionAttributeValues=expression_values(**values),
+                **({"ExpressionAttributeNames": {"#status": "Status"}} if "#status" in update + condition else {}))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise ConsentConflict(self.get(consent.consent_id)) from None
+            raise
+
     def decide(self, consent: AccessConsent, status: str, psu_id: str, account_ids: list[str]) -> AccessConsent:
         """AwaitingAuthorisation -> Authorised | Rejected, only if nobody decided or deleted it meanwhile."""
         stamp = iso(self.now())
@@ -117,32 +134,23 @@ class ConsentStore:
         if account_ids:
             update += ", AccountIds = :accounts"
             values["accounts"] = account_ids
-        try:
-            self.client.update_item(
-                TableName=self.table, Key=to_item({"ConsentId": consent.consent_id}), UpdateExpression=update,
-                ConditionExpression="#status = :awaiting AND attribute_not_exists(DeletedAt)",
-                ExpressionAttributeNames={"#status": "Status"}, ExpressionAttributeValues=expression_values(**values))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise ConsentConflict(self.get(consent.consent_id)) from None
-            raise
+        self._update(consent, update, "#status = :awaiting AND attribute_not_exists(DeletedAt)", values)
         return replace(consent, status=status, status_update=stamp, psu_id=psu_id, account_ids=tuple(account_ids))
 
-    def delete(self, consent: AccessConsent, interaction_id: str | None = None) -> None:
-        """Mark deleted (once); the record is purged by TTL after `RETENTION`. `interaction_id` is kept on the item
-        (`InteractionId`) as the `txn` of the revocation event the outbox raises."""
+    def revoke(self, consent: AccessConsent, interaction_id: str | None = None) -> AccessConsent:
+        """Authorised -> Revoked (the PSU's revocation at the bank), only if it is still Authorised and not deleted;
+        the record is purged by TTL after `RETENTION`."""
         now = self.now()
-        update = "SET DeletedAt = :stamp, PurgeAt = :purge"
-        values: dict[str, Any] = {"stamp": iso(now), "purge": int((now + RETENTION).timestamp())}
-        if interaction_id is not None:
-            update += ", InteractionId = :txn"
-            values["txn"] = interaction_id
-        try:
-            self.client.update_item(
-                TableName=self.table, Key=to_item({"ConsentId": consent.consent_id}), UpdateExpression=update,
-                ConditionExpression="attribute_exists(ConsentId) AND attribute_not_exists(DeletedAt)",
-                ExpressionAttributeValues=expression_values(**values))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise ConsentConflict(self.get(consent.consent_id)) from None
-            raise
+        stamp = iso(now)
+        self._update(consent, "SET #status = :revoked, StatusUpdateDateTime = :stamp, PurgeAt = :purge",
+                     "#status = :authorised AND attribute_not_exists(DeletedAt)",
+                     {"revoked": "Revoked", "stamp": stamp, "authorised": "Authorised",
+                      "purge": int((now + RETENTION).timestamp())}, interaction_id)
+        return replace(consent, status="Revoked", status_update=stamp)
+
+    def delete(self, consent: AccessConsent, interaction_id: str | None = None) -> None:
+        """Mark deleted (once); the record is purged by TTL after `RETENTION`."""
+        now = self.now()
+        self._update(consent, "SET DeletedAt = :stamp, PurgeAt = :purge",
+                     "attribute_exists(ConsentId) AND attribute_not_exists(DeletedAt)",
+                     {"stamp": iso(now), "purge": int((now + RETENTION).timestamp())}, interaction_id)

@@ -11,11 +11,12 @@ import gc
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 
+from .body_limits import BodyLimitMiddleware
 from .context import Caller, gateway_caller
 from .errors import install_error_handlers
-from .fapi import FapiMiddleware
+from .fapi import FapiMiddleware, authenticated_fapi_headers
 from .metrics import RequestMetrics
 
 _heap_frozen = False
@@ -53,13 +54,15 @@ def create_app(title: str, routers: Iterable[tuple[str, APIRouter]], *, deps: ob
                lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
                body_media_types: Iterable[str] = ("application/json",),
                request_metrics: tuple[str, str] | None = None) -> FastAPI:
-    """`routers` are (base path, router) pairs, e.g. ("/open-banking/v3.1/aisp", accounts.router); `deps` is the
+    """`routers` are (base path, router) pairs, e.g. ("/open-banking/v3.1/aisp", accounts.router): every route of
+    them authenticates its caller (`caller_resolver`) before anything else is answered; `deps` is the
     service's dependency container (`app.state.deps`); `request_metrics` is (environment, service) when each
     request is to be written as an embedded-metric line (:mod:`openbanking.common.metrics`)."""
     app = FastAPI(title=title, lifespan=_freezing(lifespan), docs_url=None, redoc_url=None)
     app.state.caller_resolver = caller_resolver
     app.state.deps = deps
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)  # type: ignore[arg-type]  # inside FAPI's: its refusals carry the id
     app.add_middleware(FapiMiddleware, body_media_types=tuple(body_media_types))  # type: ignore[arg-type]
     if request_metrics is not None:  # outermost: it times the whole request, error handling included
         environment, service = request_metrics
@@ -70,6 +73,6 @@ def create_app(title: str, routers: Iterable[tuple[str, APIRouter]], *, deps: ob
         """The load balancer's and the container's health check: the process answers."""
         return {"status": "ok"}
 
-    for prefix, router in routers:
-        app.include_router(router, prefix=prefix)
+    for prefix, router in routers:  # every route authenticates its caller before FAPI header problems are answered
+        app.include_router(router, prefix=prefix, dependencies=[Depends(authenticated_fapi_headers)])
     return app

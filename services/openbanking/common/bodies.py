@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from .body_limits import MAX_JSON_DEPTH, json_nesting_exceeds
 from .errors import ErrorCode, bad_request
 
 M = TypeVar("M", bound=BaseModel)
@@ -21,8 +22,13 @@ async def raw_body(request: Request) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
+    """The JSON document of a body. The services' `BodyLimitMiddleware` has already refused bodies too large or too
+    deeply nested; a nesting deep enough to exhaust the parser's recursion is refused here too, never a 500."""
     if not body:
         raise bad_request(ErrorCode.FIELD_MISSING, "the request has no body", "body")
+    if json_nesting_exceeds(body):
+        raise bad_request(ErrorCode.FIELD_INVALID,
+                          f"the JSON body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels", "body")
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -56,7 +56,9 @@ STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 #: Logical name -> table. Consents carry `ConsentType`, `TppId`, `Status` and the timestamps at top level;
 #: payments carry `ConsentId` (one payment per consent is enforced through it); idempotency records expire
 #: after 24 h through `ExpiresAt`; events are kept per TPP until acknowledged or expired; outbox receipts record
-#: which outbox entries the event router has handled (Powertools idempotency records), so a replay adds nothing.
+#: which outbox entries the event router has handled (Powertools idempotency records), so a replay adds nothing;
+#: the sandbox directory (the sandbox account only) holds `tpp#<id>` and `cert#<serial>` items
+#: (:mod:`openbanking.sandbox.directory`).
 TABLES: dict[str, TableSpec] = {
     "consents": TableSpec("consents", "ConsentId", indexes=(IndexSpec("TppId-index", "TppId", "CreationDateTime"),),
                           ttl_attribute="PurgeAt", stream=True),
@@ -66,4 +68,6 @@ TABLES: dict[str, TableSpec] = {
                                      indexes=(IndexSpec("TppId-index", "TppId"),)),
     "events": TableSpec("events", "TppId", "Jti", ttl_attribute="ExpiresAt"),
     "outbox_receipts": TableSpec("outbox-receipts", "IdempotencyKey", ttl_attribute="ExpiresAt"),
+    # the developer sandbox only: its CA's registered TPPs, issued certificates and TPP signing keys
+    "sandbox_directory": TableSpec("sandbox-directory", "Key"),
 }

@@ -24,6 +24,7 @@ from ..common.jws import (
 from ..common.links import EVENTS_BASE_PATH
 from ..common.settings import ServiceSettings
 from . import polling, subscriptions
+from .callbacks import NameResolver, system_resolver
 from .deps import EventsDeps
 from .store import EventStore, SubscriptionStore
 from .tokens import SetSigner
@@ -34,7 +35,8 @@ BASE_PATH = EVENTS_BASE_PATH
 def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request], Caller] | None = None,
               dynamodb: Any | None = None, key_resolver: KeyResolver | None = None,
               signer: DetachedJwsSigner | None = None, long_poll_seconds: float = 10.0,
-              clock: Callable[[], float] = time.time) -> FastAPI:
+              clock: Callable[[], float] = time.time, name_resolver: NameResolver = system_resolver) -> FastAPI:
+    """`name_resolver` resolves callback host names (the system's resolver unless a test passes its own)."""
     client = dynamodb if dynamodb is not None else dynamodb_client(settings)
     signer = signer or load_signer(settings)
     deps = EventsDeps(
@@ -43,7 +45,7 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
         events=EventStore(client, table_name(settings, "events"), clock=clock),
         verifier=DetachedJwsVerifier(key_resolver or key_resolver_from_settings(settings), clock=clock),
         set_signer=SetSigner(signer.key, signer.kid, clock=clock),
-        allow_insecure_callbacks=settings.environment == "local",
+        allow_insecure_callbacks=settings.environment == "local", name_resolver=name_resolver,
         long_poll_seconds=long_poll_seconds)
     app = create_app("Events (OBIE v3.1.11)", [(BASE_PATH, subscriptions.router), (BASE_PATH, polling.router)],
                      deps=deps, caller_resolver=resolve_caller(settings, caller_resolver),

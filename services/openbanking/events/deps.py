@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from ..common.context import Caller, CallerDep, forbidden
 from ..common.errors import ErrorCode
 from ..common.jws import DetachedJwsVerifier
+from .callbacks import NameResolver
 from .store import EventStore, SubscriptionStore
 from .tokens import SetSigner
 
@@ -32,8 +33,10 @@ class EventsDeps:
     verifier: DetachedJwsVerifier
     #: Signs the SETs polling hands out.
     set_signer: SetSigner
-    #: Whether loopback http callbacks are accepted (`local` only).
+    #: Whether loopback callbacks (http too) are accepted (`local` only).
     allow_insecure_callbacks: bool
+    #: Resolves a callback's host name, to refuse callbacks that are not on the public internet.
+    name_resolver: NameResolver
     #: How long `returnImmediately: false` waits for an event.
     long_poll_seconds: float
     #: The most events one poll returns.

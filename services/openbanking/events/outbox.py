@@ -11,7 +11,8 @@ The changes that are events (the ones the services raised directly before the ou
 - a domestic payment whose `Status` changed -> `resource-update` about the payment;
 - a domestic-payment consent that left `AwaitingAuthorisation` for `Authorised` or `Rejected` (the PSU's decision,
   or the expiry job rejecting a stale intent) -> `resource-update` about the consent;
-- an `Authorised` account-access consent that the TPP deleted -> `consent-authorization-revoked`.
+- an `Authorised` account-access consent the PSU revoked at the bank (`Revoked`) -> `consent-authorization-revoked`
+  (a TPP deleting its own consent is told nothing: it knows).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def change_event(table: str, old: Mapping[str, Any], new: Mapping[str, Any], *, 
         return event(EventType.RESOURCE_UPDATE, ResourceUpdate.of(
             consent_id, "domestic-payment-consent", payment_consent_link(base_url, consent_id)))
     if (new.get("ConsentType") == "account-access" and old.get("Status") == "Authorised"
-            and "DeletedAt" not in old and "DeletedAt" in new):
+            and new.get("Status") == "Revoked"):
         return event(EventType.CONSENT_AUTHORIZATION_REVOKED, ResourceUpdate.of(
             consent_id, "account-access-consent", account_access_consent_link(base_url, consent_id)))
     return None

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from ..common.bodies import parse_json, raw_body, validate_model
 from ..common.errors import ErrorCode, OBIEError, bad_request, unknown_resource
 from ..common.links import EVENTS_BASE_PATH
+from .callbacks import CallbackRefused, ResolutionFailed, vet_callback_url
 from .deps import Deps, EventCaller, EventsDeps
 from .models import (
     SUPPORTED_EVENT_TYPES,
@@ -56,6 +57,10 @@ def _checked(data: SubscriptionData, deps: EventsDeps) -> tuple[str | None, tupl
             raise bad_request(ErrorCode.FIELD_INVALID,
                               "CallbackUrl must be an https URL without query, fragment or credentials",
                               "Data.CallbackUrl")
+        try:  # the delivery Lambda checks again, after its own resolution, and connects to what it checked
+            vet_callback_url(callback, deps.name_resolver, allow_loopback=deps.allow_insecure_callbacks)
+        except (CallbackRefused, ResolutionFailed) as exc:
+            raise bad_request(ErrorCode.FIELD_INVALID, f"CallbackUrl: {exc}", "Data.CallbackUrl") from None
         callback = callback.rstrip("/")
     return callback, types
 

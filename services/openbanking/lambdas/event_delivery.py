@@ -8,6 +8,11 @@ reported as a partial batch failure, SQS makes it visible again, and its redrive
 the dead-letter queue. A TPP's 4xx (other than 429) is final: retrying would not change the answer, so the
 message is parked on the dead-letter queue at once (the event stays available to aggregated polling).
 
+The callback is checked again here, not only at subscription time: the HTTP client
+(:func:`~openbanking.events.callbacks.pinned_client`) resolves the host itself, refuses it unless every address is
+public, and connects to the address it checked (through the egress proxy by `CONNECT <address>:443`), so a name
+re-pointed at an internal address after subscribing reaches nothing. Such a message is parked like a 4xx.
+
 Sizing: the function timeout must exceed batch size x budget; the queue's visibility timeout should be at
 least six times the function timeout (AWS guidance for SQS event sources).
 """
@@ -27,11 +32,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openbanking.common.keys import load_signing_key
 from openbanking.common.settings import Deployed, ServiceSettings
+from openbanking.events.callbacks import CallbackRefused, pinned_client
 from openbanking.events.tokens import SetSigner
 
 logger = Logger(service="ob-event-delivery")
@@ -48,6 +54,10 @@ class DeliverySettings(BaseSettings):
     max_delay_seconds: float = Field(default=4.0, gt=0, le=60)
     budget_seconds: float = Field(default=20.0, gt=0, le=600, description="time allowed per message")
     timeout_seconds: float = Field(default=5.0, gt=0, le=30, description="per HTTP request")
+    https_proxy: str | None = Field(
+        default=None, validation_alias=AliasChoices("HTTPS_PROXY", "https_proxy"),
+        description="the egress proxy (http://host:port, the standard HTTPS_PROXY variable): callbacks are reached "
+                    "through it by CONNECT to their checked address")
     dead_letter_queue_url: Annotated[str | None, Deployed()] = Field(
         default=None, description="the delivery queue's dead-letter queue, where final failures are parked")
 
@@ -63,7 +73,10 @@ class DeliveryFailed(Exception):
 class Deliverer:
     def __init__(self, signer: SetSigner, financial_id: str, http: httpx.Client, settings: DeliverySettings, *,
                  sqs: Any | None = None, sleep: Callable[[float], None] = time.sleep,
-                 jitter: Callable[[], float] = random.random, clock: Callable[[], float] = time.monotonic) -> None:
+                 jitter: Callable[[], float] = random.random, clock: Callable[[], float] = time.monotonic,
+                 allow_http: bool = False) -> None:
+        """`http` is a :func:`~openbanking.events.callbacks.pinned_client`; `allow_http` admits http callbacks (the
+        `local` environment, whose client also admits loopback addresses)."""
         if settings.dead_letter_queue_url and sqs is None:
             raise ValueError("parking messages on the dead-letter queue needs an SQS client")
         self.signer = signer
@@ -74,6 +87,7 @@ class Deliverer:
         self.sleep = sleep
         self.jitter = jitter
         self.clock = clock
+        self.allow_http = allow_http
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max, base * 2^attempt))."""
@@ -85,6 +99,9 @@ class Deliverer:
             self._park(body, "the message is not an event-delivery message")
             return
         url = f"{message['CallbackUrl'].rstrip('/')}{NOTIFICATION_PATH}"
+        if not (url.startswith("https://") or (self.allow_http and url.startswith("http://"))):
+            self._park(body, f"the callback {message['CallbackUrl']} is not an https URL")
+            return
         token = self.signer.sign(message["Claims"])
         jti = message["Claims"]["jti"]
         started = self.clock()
@@ -95,6 +112,9 @@ class Deliverer:
                 response = self.http.post(url, content=token, headers={
                     "content-type": "application/jwt", "accept": "*/*", "x-fapi-financial-id": self.financial_id,
                     "x-fapi-interaction-id": str(uuid.uuid4())}, timeout=self.settings.timeout_seconds)
+            except CallbackRefused as exc:  # not retried: the answer would be the same
+                self._park(body, f"the callback is not on the public internet: {exc}")
+                return
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc}"
             else:
@@ -149,8 +169,10 @@ def build_deliverer(service: ServiceSettings, delivery: DeliverySettings, http: 
     key = load_signing_key(service)
     sqs = boto3.client("sqs", region_name=service.aws_region, endpoint_url=service.sqs_endpoint_url) \
         if delivery.dead_letter_queue_url else None
+    local = service.environment == "local"
     return Deliverer(SetSigner(key, service.signing_key_id), service.financial_id,
-                     http or httpx.Client(follow_redirects=False), delivery, sqs=sqs)
+                     http or pinned_client(proxy=delivery.https_proxy, allow_loopback=local), delivery, sqs=sqs,
+                     allow_http=local)
 
 
 _deliverer: Deliverer | None = None

@@ -12,7 +12,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from openbanking.common.settings import settings_errors
 
-from .db import owner_engine
 from .provision import MigrationSettings, provision
 
 #: The settings classes this deployable reads (openbanking.settings_contract).
@@ -23,12 +22,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = MigrationSettings()
-        if not settings.database_master_username:
-            raise ValueError("OB_DATABASE_MASTER_USERNAME: not set; the task connects with the cluster's master "
-                             "credentials (the RDS-managed secret's username and password keys)")
-        password = settings.database_master_password
-        engine = owner_engine(settings, settings.database_master_username,
-                              password.get_secret_value() if password else None)
+        engine = settings.master_engine("the task")
         try:
             done = provision(engine, settings)
         finally:

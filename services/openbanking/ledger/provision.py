@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, text
 from openbanking.common.settings import Deployed, ServiceSettings
 from openbanking.deployables import LEDGER_ROLES
 
+from .db import owner_engine
 from .migrate import alembic_config
 from .models import (
     Account,
@@ -61,6 +62,14 @@ class MigrationSettings(ServiceSettings):
                                       description="the login role of the deployables that read the ledger (ais, pis)")
     database_writer_role: str = Field(default=LEDGER_ROLES["write"],
                                       description="the login role of the deployable that writes it (ingestion)")
+
+    def master_engine(self, task: str) -> Engine:
+        """The cluster with its master credentials (the tasks that own the ledger: `task` names one in errors)."""
+        if not self.database_master_username:
+            raise ValueError(f"OB_DATABASE_MASTER_USERNAME: not set; {task} connects with the cluster's master "
+                             "credentials (the RDS-managed secret's username and password keys)")
+        password = self.database_master_password
+        return owner_engine(self, self.database_master_username, password.get_secret_value() if password else None)
 
 
 _SERVED = (Customer, Party, Product, Account, AccountParty, Balance, Transaction, Beneficiary, StandingOrder,

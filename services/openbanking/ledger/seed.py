@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -231,6 +231,7 @@ def seed(engine: Engine, *, customers: int = 5, months: int = 6, seed: int = 1,
     end = _day_start(until or datetime.now(UTC))
     start = end - timedelta(days=round(months * 30.44))
     with Session(engine) as session, session.begin():
+        session.execute(text("SELECT pg_advisory_xact_lock(7291002)"))  # concurrent seeders: one seeds, one finds it
         if session.scalar(select(func.count()).select_from(Customer)):
             existing = SeedSummary(created=False)
             for psu_id, account_id in session.execute(select(Account.psu_id, Account.account_id)

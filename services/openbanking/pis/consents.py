@@ -15,6 +15,7 @@ from .documents import consent_document, funds_document, respond
 from .idempotency import fingerprint, validate_key
 from .models import ConsentStatus, OBWriteDomesticConsent4
 from .store import Consent, iso, new_consent_id
+from .supported import check_supported
 
 router = APIRouter()
 PaymentsCaller = Annotated[Caller, Depends(require_scope("payments"))]
@@ -36,6 +37,7 @@ def create_consent(request: Request, caller: PaymentsCaller, deps: Deps, body: A
     deps.verifier.verify(x_jws_signature, body, caller.tpp_id)
     document = parse_json(body)
     consent_request = validate_model(OBWriteDomesticConsent4, document)
+    check_supported(consent_request.Data.Initiation)
     data = consent_request.Data.model_dump(mode="json", exclude_none=True)
     risk = consent_request.Risk.model_dump(mode="json", exclude_none=True)
     outcome = deps.idempotency.execute(

@@ -55,6 +55,9 @@ def payment_details_document(payment: Payment, base_url: str) -> OBWritePaymentD
         detail: dict[str, Any] = {"Status": step["Status"]}
         if local_instrument:
             detail["LocalInstrument"] = local_instrument
+        for reason in ("StatusReason", "StatusReasonDescription"):
+            if step.get(reason):
+                detail[reason] = step[reason]
         entries.append({"PaymentTransactionId": payment.payment_id, "Status": step["Status"],
                         "StatusUpdateDateTime": step["StatusUpdateDateTime"], "StatusDetail": detail})
     return OBWritePaymentDetailsResponse1.model_validate({

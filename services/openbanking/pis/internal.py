@@ -34,8 +34,16 @@ def authorise_consent(ConsentId: str, request: Request, deps: Deps,
     consent = deps.store.get_consent(ConsentId)
     if consent is None:
         raise unknown_resource("domestic-payment consent", "ConsentId")
+    account_id = decision.AccountId
+    if decision.Status == ConsentStatus.AUTHORISED.value:
+        if consent.status is not ConsentStatus.AWAITING_AUTHORISATION:
+            raise bad_request(ErrorCode.RESOURCE_INVALID_CONSENT_STATUS,
+                              f"the consent is {consent.status.value}, not AwaitingAuthorisation", "ConsentId")
+        # the PSU pays from one of their own accounts: the one they chose, or the consent's DebtorAccount
+        account_id = deps.funds.payer_account(decision.PsuId, decision.AccountId,
+                                              consent.initiation.get("DebtorAccount"))
     try:
-        decided = deps.store.decide_consent(consent, ConsentStatus(decision.Status), decision.PsuId, decision.AccountId,
+        decided = deps.store.decide_consent(consent, ConsentStatus(decision.Status), decision.PsuId, account_id,
                                             interaction_id_of(request))
     except (InvalidTransition, ConsentStateConflict):
         current = deps.store.get_consent(ConsentId)

@@ -224,6 +224,9 @@ class OBWriteDomesticResponse5(_Strict):
 class OBPaymentStatusDetail(_Strict):
     LocalInstrument: str | None = None
     Status: str = Field(min_length=1, max_length=128)
+    StatusReason: Literal["Cancelled", "PendingFailingSettlement", "PendingSettlement", "Proprietary",
+                          "ProprietaryRejection", "Suspended", "Unmatched"] | None = None
+    StatusReasonDescription: str | None = Field(default=None, min_length=1, max_length=256)
 
 
 class OBPaymentStatusEntry(_Strict):

@@ -18,6 +18,8 @@ from .models import ConsentStatus, OBWriteDomestic2
 from .store import ConsentStateConflict, Payment, new_payment_id
 
 router = APIRouter()
+#: The `StatusReasonDescription` of a payment refused for want of funds.
+INSUFFICIENT_FUNDS = "the debtor account's available balance does not cover the instructed amount"
 
 
 def _invalid_status(status: ConsentStatus | None) -> Exception:
@@ -35,8 +37,10 @@ def _submit(deps: PisDeps, caller: Caller, payment_id: str, order: OBWriteDomest
                           "the Initiation differs from the Initiation of the consent", "Data.Initiation")
     if order.Risk.model_dump(mode="json", exclude_none=True) != consent.risk:
         raise bad_request(ErrorCode.RESOURCE_CONSENT_MISMATCH, "the Risk differs from the Risk of the consent", "Risk")
+    # as a bank would: an order the debtor account cannot cover is accepted as a resource, and Rejected
+    rejection = None if deps.funds.funds_available(consent) else INSUFFICIENT_FUNDS
     try:
-        return deps.store.create_payment(payment_id, consent)
+        return deps.store.create_payment(payment_id, consent, rejection)
     except ConsentStateConflict as conflict:  # another payment consumed the consent first
         raise _invalid_status(conflict.consent.status if conflict.consent else None) from None
 

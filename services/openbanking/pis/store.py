@@ -142,13 +142,20 @@ class PaymentStore:
 
     # payments -----------------------------------------------------------------------------------------------
 
-    def create_payment(self, payment_id: str, consent: Consent) -> Payment:
+    def create_payment(self, payment_id: str, consent: Consent, rejection: str | None = None) -> Payment:
         """The payment and the consent's Authorised -> Consumed, atomically (one payment per consent); returns the
-        payment as stored (the caller needs no read-back)."""
+        payment as stored (the caller needs no read-back). With a `rejection` (why the bank refuses to execute it,
+        e.g. insufficient funds) the payment goes Pending -> Rejected at once, the reason in its status history."""
         CONSENT_MACHINE.check(consent.status, ConsentStatus.CONSUMED)
         stamp = iso(self.now())
-        initial = PAYMENT_MACHINE.initial.value
-        history = [{"Status": initial, "StatusUpdateDateTime": stamp}]
+        history = [{"Status": PAYMENT_MACHINE.initial.value, "StatusUpdateDateTime": stamp}]
+        status = PAYMENT_MACHINE.initial
+        if rejection is not None:
+            PAYMENT_MACHINE.check(status, PaymentStatus.REJECTED)
+            status = PaymentStatus.REJECTED
+            history.append({"Status": status.value, "StatusUpdateDateTime": stamp,
+                            "StatusReason": "ProprietaryRejection", "StatusReasonDescription": rejection[:256]})
+        initial = status.value
         try:
             self.client.transact_write_items(TransactItems=[
                 {"Put": {
@@ -173,8 +180,8 @@ class PaymentStore:
                 raise ConsentStateConflict(self.get_consent(consent.consent_id)) from None
             raise
         return Payment(payment_id=payment_id, consent_id=consent.consent_id, tpp_id=consent.tpp_id,
-                       status=PAYMENT_MACHINE.initial, creation=stamp, status_update=stamp,
-                       initiation=consent.initiation, history=history)
+                       status=status, creation=stamp, status_update=stamp, initiation=consent.initiation,
+                       history=history)
 
     def get_payment(self, payment_id: str) -> Payment | None:
         item = self.client.get_item(TableName=self.payments_table, Key=to_item({"PaymentId": payment_id}),

@@ -3,16 +3,37 @@ and a CRL this CA answers itself, so revocation works end to end on a laptop and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 PrivateKey = ec.EllipticCurvePrivateKey
+#: What the CA signs with (an EC key it made itself, or the deployed sandbox's key from Secrets Manager).
+CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+#: The public keys a client certificate may certify: EC P-256/P-384, or RSA of 2048 bits or more.
+ClientPublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+
+class CsrRefused(ValueError):
+    """The certificate signing request cannot be certified; the message says why."""
+
+
+def client_public_key(csr: x509.CertificateSigningRequest) -> ClientPublicKey:
+    """The CSR's public key, if its signature proves possession of the private key and the key is strong enough."""
+    if not csr.is_signature_valid:
+        raise CsrRefused("the CSR's signature does not verify: it must be signed with the private key it certifies")
+    key = csr.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in ("secp256r1", "secp384r1"):
+        return key
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
+        return key
+    raise CsrRefused("the CSR's key must be EC P-256 or P-384, or RSA of at least 2048 bits")
 
 
 def new_key() -> PrivateKey:
@@ -42,7 +63,7 @@ class Issued:
 class CertificateAuthority:
     """A self-signed CA; `revoked` maps serial numbers to revocation times (the CRL and OCSP answers read it)."""
 
-    key: PrivateKey
+    key: CaKey
     certificate: x509.Certificate
     ocsp_url: str | None = None
     crl_url: str | None = None
@@ -71,14 +92,20 @@ class CertificateAuthority:
 
     def issue_client(self, tpp_id: str, client_id: str, *, now: datetime | None = None, days: int = 365,
                      key: PrivateKey | None = None) -> Issued:
-        """An OB-style transport certificate: `O=OpenBanking, OU=<tpp id>, CN=<client id>`, clientAuth."""
-        now = now or datetime.now(UTC)
+        """An OB-style transport certificate and its new key (see :meth:`certify`)."""
         key = key or new_key()
+        return Issued(key, self.certify(key.public_key(), tpp_id, client_id, now=now, days=days))
+
+    def certify(self, public_key: ClientPublicKey, tpp_id: str, client_id: str, *, now: datetime | None = None,
+                days: int = 365) -> x509.Certificate:
+        """An OB-style transport certificate for `public_key`: `O=OpenBanking, OU=<tpp id>, CN=<client id>`,
+        clientAuth, naming this CA's OCSP responder and CRL."""
+        now = now or datetime.now(UTC)
         subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "GB"),
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OpenBanking"),
                              x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, tpp_id),
                              x509.NameAttribute(NameOID.COMMON_NAME, client_id)])
-        builder = self._leaf(subject, key, now, days).add_extension(
+        builder = self._leaf(subject, public_key, now, days).add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         access = []
         if self.ocsp_url:
@@ -89,7 +116,7 @@ class CertificateAuthority:
         if self.crl_url:
             builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
                 [x509.UniformResourceIdentifier(self.crl_url)], None, None, None)]), critical=False)
-        return Issued(key, builder.sign(self.key, hashes.SHA256()))
+        return builder.sign(self.key, hashes.SHA256())
 
     def issue_ocsp_responder(self, *, now: datetime | None = None, days: int = 30) -> Issued:
         """A delegated OCSP responder certificate (id-kp-OCSPSigning)."""
@@ -97,12 +124,11 @@ class CertificateAuthority:
         key = new_key()
         subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OpenBanking Sandbox"),
                              x509.NameAttribute(NameOID.COMMON_NAME, "OCSP responder")])
-        builder = self._leaf(subject, key, now, days).add_extension(
+        builder = self._leaf(subject, key.public_key(), now, days).add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
         return Issued(key, builder.sign(self.key, hashes.SHA256()))
 
-    def _leaf(self, subject: x509.Name, key: PrivateKey, now: datetime, days: int) -> x509.CertificateBuilder:
-        public = key.public_key()
+    def _leaf(self, subject: x509.Name, public: ClientPublicKey, now: datetime, days: int) -> x509.CertificateBuilder:
         return (x509.CertificateBuilder().subject_name(subject).issuer_name(self.certificate.subject)
                 .public_key(public).serial_number(x509.random_serial_number())
                 .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=days))
@@ -114,21 +140,26 @@ class CertificateAuthority:
     def revoke(self, serial: int, at: datetime | None = None) -> None:
         self.revoked[serial] = at or datetime.now(UTC)
 
-    def crl(self, *, now: datetime | None = None,
-            validity: timedelta = timedelta(hours=4)) -> x509.CertificateRevocationList:
+    def crl(self, *, now: datetime | None = None, validity: timedelta = timedelta(hours=4),
+            revoked: Mapping[int, datetime] | None = None) -> x509.CertificateRevocationList:
+        """The CRL of `revoked` (serial -> when; default: this object's `revoked`)."""
         now = now or datetime.now(UTC)
+        revoked = self.revoked if revoked is None else revoked
         builder = (x509.CertificateRevocationListBuilder().issuer_name(self.certificate.subject)
                    .last_update(now - timedelta(seconds=1)).next_update(now + validity)
                    .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False))
-        for serial, when in sorted(self.revoked.items()):
+        for serial, when in sorted(revoked.items()):
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build())
         return builder.sign(self.key, hashes.SHA256())
 
     def ocsp_response(self, request_der: bytes, *, now: datetime | None = None,
-                      validity: timedelta = timedelta(minutes=10), signer: Issued | None = None) -> bytes:
-        """The DER OCSP response to a DER request (the nonce echoed); `signer` is a delegated responder."""
+                      validity: timedelta = timedelta(minutes=10), signer: Issued | None = None,
+                      revoked: Mapping[int, datetime] | None = None) -> bytes:
+        """The DER OCSP response to a DER request (the nonce echoed); `signer` is a delegated responder; `revoked`
+        as for :meth:`crl`."""
         now = now or datetime.now(UTC)
+        revoked = self.revoked if revoked is None else revoked
         try:
             request = ocsp.load_der_ocsp_request(request_der)
         except ValueError:
@@ -139,7 +170,7 @@ class CertificateAuthority:
         if request.issuer_key_hash != mine.issuer_key_hash or request.issuer_name_hash != mine.issuer_name_hash:
             return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED).public_bytes(
                 serialization.Encoding.DER)
-        revoked_at = self.revoked.get(request.serial_number)
+        revoked_at = revoked.get(request.serial_number)
         status = ocsp.OCSPCertStatus.REVOKED if revoked_at else ocsp.OCSPCertStatus.GOOD
         builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
             request.issuer_name_hash, request.issuer_key_hash, request.serial_number, request.hash_algorithm, status,

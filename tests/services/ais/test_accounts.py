@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -128,3 +130,30 @@ def test_direct_debits_party_product(client: TestClient, detail: str) -> None:
                         "ProductType": "Other", "SecondaryProductId": "saver-2024"}]
     psu = resource(client, "/party", detail).json()["Data"]["Party"]
     assert psu["PartyId"] == "party-0002" and "AccountRole" not in psu
+
+
+def date_times(document: object) -> list[str]:
+    """Every date-time value of a response document (fields named ...DateTime or ...Date)."""
+    if isinstance(document, dict):
+        return [v for k, v in document.items() if k.endswith(("DateTime", "Date")) and isinstance(v, str)] + [
+            t for v in document.values() for t in date_times(v)]
+    if isinstance(document, list):
+        return [t for v in document for t in date_times(v)]
+    return []
+
+
+def test_date_times_carry_a_numeric_offset_as_in_pis(client: TestClient, detail: str) -> None:
+    """One format across the APIs: `2017-04-05T10:43:07+00:00` (PIS's, the specs' examples), never `...Z`."""
+    account = "acc-0002-01"
+    seen: list[str] = []
+    for path in ("/accounts", f"/accounts/{account}", f"/accounts/{account}/balances",
+                 f"/accounts/{account}/transactions", f"/accounts/{account}/standing-orders",
+                 f"/accounts/{account}/direct-debits"):
+        answer = resource(client, path, detail)
+        assert answer.status_code == 200, (path, answer.text)
+        seen += date_times(answer.json())
+    consent = client.get(f"{BASE}/account-access-consents/{detail}", headers=headers()).json()
+    seen += date_times(consent)
+    assert len(seen) > 20
+    offset = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$")
+    assert all(offset.match(value) for value in seen), [v for v in seen if not offset.match(v)][:5]

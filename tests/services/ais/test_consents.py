@@ -126,11 +126,33 @@ def test_delete_removes_the_consent_and_its_access(client: TestClient, published
     assert client.delete(f"{CONSENTS}/{consent_id}", headers=headers()).status_code == 400
     gone = resource(client, "/accounts", consent_id)
     assert gone.status_code == 403 and error_codes(gone) == ["UK.OBIE.Resource.InvalidConsentStatus"]
-    # an authorised consent's deletion is a consent-authorization-revoked event for its TPP
+    # the TPP deleted its own consent: it is told nothing it does not know
+    assert len(published.events) == before
+
+
+def test_the_psu_revoking_at_the_bank_is_a_revocation_event(client: TestClient, published: Published) -> None:
+    consent_id = authorised(client, ["ReadAccountsBasic"])
+    url = f"/internal/aisp/account-access-consents/{consent_id}/revocation"
+    bank = headers("bank", scopes="openbanking:consent-authorisation")
+    assert client.post(url, json={"PsuId": "psu-0002"}, headers=headers()).status_code == 403, "not a TPP's call"
+    not_theirs = client.post(url, json={"PsuId": "psu-0001"}, headers=bank)
+    assert not_theirs.status_code == 400 and error_codes(not_theirs) == ["UK.OBIE.Resource.NotFound"]
+    before = len(published.events)
+    assert client.post(url, json={"PsuId": "psu-0002"}, headers=bank).status_code == 204
+    read = client.get(f"{CONSENTS}/{consent_id}", headers=headers()).json()["Data"]
+    assert read["Status"] == "Revoked"
+    refused = resource(client, "/accounts", consent_id)
+    assert refused.status_code == 403 and error_codes(refused) == ["UK.OBIE.Resource.InvalidConsentStatus"]
     assert len(published.events) == before + 1
     tpp_id, event_type, subject = published.events[-1]
     assert (tpp_id, event_type) == (TPP, "urn:uk:org:openbanking:events:consent-authorization-revoked")
     assert subject.resource_id == consent_id and subject.resource_type == "account-access-consent"
+    again = client.post(url, json={"PsuId": "psu-0002"}, headers=bank)
+    assert again.status_code == 400 and error_codes(again) == ["UK.OBIE.Resource.InvalidConsentStatus"]
+    awaiting = create_consent(client, ["ReadAccountsBasic"])["ConsentId"]
+    assert client.post(f"/internal/aisp/account-access-consents/{awaiting}/revocation", json={"PsuId": "psu-0002"},
+                       headers=bank).status_code == 400
+    assert len(published.events) == before + 1
 
 
 def test_deleting_an_unauthorised_consent_publishes_nothing(client: TestClient, published: Published) -> None:

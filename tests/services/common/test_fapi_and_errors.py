@@ -125,7 +125,33 @@ def test_malformed_fapi_headers_are_400(header: str, value: str) -> None:
     assert response.json()["Errors"][0]["Path"] == header
 
 
-@pytest.mark.parametrize("value", ["Sun, 10 Sep 2017 19:43:31 UTC", "Mon, 01 Jan 2024 00:00:00 GMT"])
+@pytest.mark.parametrize("value", ["Sun, 99 Sep 2017 99:99:99 GMT", "Sun, 31 Sep 2017 10:00:00 GMT",
+                                   "Wed, 29 Feb 2023 10:00:00 GMT", "Sun, 10 Sep 2017 24:00:00 GMT",
+                                   "Mon, 10 Sep 2017 19:43:31 GMT"])
+def test_an_impossible_auth_date_is_400(value: str) -> None:
+    response = _client().post("/base/things", json={"Amount": 1}, headers=GATEWAY | {"x-fapi-auth-date": value})
+    assert response.status_code == 400, value
+    error = response.json()["Errors"][0]
+    assert (error["ErrorCode"], error["Path"]) == ("UK.OBIE.Header.Invalid", "x-fapi-auth-date")
+    assert value in error["Message"]
+
+
+@pytest.mark.parametrize("headers", [{"x-fapi-auth-date": "Sun, 99 Sep 2017 99:99:99 GMT"},
+                                     {"x-fapi-interaction-id": "not-a-uuid"},
+                                     {"x-fapi-customer-ip-address": "999.1.1.1"},
+                                     {"accept": "application/xml"}, {"content-type": "text/plain"}])
+def test_authentication_comes_before_header_validation(headers: dict[str, str]) -> None:
+    """As behind API Gateway, whose authorizer runs first: bad credentials are a 401 whatever else is wrong."""
+    response = _client().post("/base/things", content=b'{"Amount": 1}',
+                              headers={"content-type": "application/json", **headers})
+    assert response.status_code == 401, response.text
+    _assert_obie_body(response.json(), ErrorCode.HEADER_INVALID)
+    assert response.json()["Errors"][0]["Path"] == "Authorization"
+    uuid.UUID(response.headers["x-fapi-interaction-id"])
+
+
+@pytest.mark.parametrize("value", ["Sun, 10 Sep 2017 19:43:31 UTC", "Mon, 01 Jan 2024 00:00:00 GMT",
+                                   "Thu, 29 Feb 2024 23:59:59 GMT"])
 def test_valid_auth_date_passes(value: str) -> None:
     response = _client().post("/base/things", json={"Amount": 1}, headers=GATEWAY | {"x-fapi-auth-date": value})
     assert response.status_code == 200

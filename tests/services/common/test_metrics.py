@@ -32,7 +32,7 @@ def app_writing_to(lines: list[str]) -> FastAPI:
 def test_each_request_is_one_line_cloudwatch_turns_into_metrics() -> None:
     lines: list[str] = []
     client = TestClient(app_writing_to(lines), raise_server_exceptions=False)
-    headers = {"x-fapi-financial-id": "0015800001041RHAAY"}
+    headers = {"x-fapi-financial-id": "0015800001041RHAAY", "x-ob-tpp-id": "tpp-1", "x-ob-client-id": "client-1"}
     client.get("/base/things", headers=headers)
     client.get("/base/boom", headers=headers)
     client.get("/health")
@@ -40,7 +40,8 @@ def test_each_request_is_one_line_cloudwatch_turns_into_metrics() -> None:
     directive = ok["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == NAMESPACE and directive["Dimensions"] == [["Environment", "Service"]]
     assert {m["Name"] for m in directive["Metrics"]} == {"Requests", "ServerErrors", "Latency"}
-    assert (ok["Environment"], ok["Service"], ok["Requests"], ok["ServerErrors"]) == ("dev", "pis", 1, 0)
+    assert (ok["Environment"], ok["Service"], ok["Requests"], ok["ServerErrors"], ok["StatusCode"]) == (
+        "dev", "pis", 1, 0, 200)
     assert failed["StatusCode"] == 500 and failed["ServerErrors"] == 1 and failed["Latency"] >= 0
 
 

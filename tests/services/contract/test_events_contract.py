@@ -26,7 +26,7 @@ from openbanking.events.publisher import EventPublisher
 from openbanking.events.store import EventStore, Subscription, SubscriptionStore
 from tests.services.contract.support import CHECKS, CONFIG, SPECS, prepare
 from tests.services.gateway.fixtures import GatewayTpp, local_gateway
-from tests.services.pis.support import aspsp_signer
+from tests.services.pis.support import aspsp_signer, public_names
 from tests.services.security.support import Idp, Pki
 
 schema = schemathesis.openapi.from_path(SPECS / "events-openapi.yaml", config=CONFIG)
@@ -48,7 +48,7 @@ def world(mtls_authorizer: None, rest_api_document: dict[str, Any], pki: Pki,
             events = EventStore(dynamodb, table_name(settings_, "events"))
             tpp = GatewayTpp.of(pki, idp, "0015800001041REVTCT", "client-ev")
             app = build_app(settings_, dynamodb=dynamodb, key_resolver=StaticKeyResolver({tpp.tpp_id: [tpp.key]}),
-                            signer=aspsp_signer(), long_poll_seconds=0.2)
+                            signer=aspsp_signer(), long_poll_seconds=0.2, name_resolver=public_names())
             connection = tpp.connect(local_gateway(rest_api_document, {"events": app},
                                                    mtls_truststore=pki.truststore_pem))
             yield {"app": app, "tpp": tpp, "connection": connection,

@@ -17,7 +17,7 @@ from openbanking.common.settings import ServiceSettings
 from openbanking.events.app import build_app
 from openbanking.events.publisher import EventPublisher
 from openbanking.events.store import EventStore, SubscriptionStore
-from tests.services.pis.support import BASE_URL, Tpp, aspsp_signer, new_rsa_key
+from tests.services.pis.support import BASE_URL, Tpp, aspsp_signer, new_rsa_key, public_names
 
 
 @pytest.fixture(scope="session")
@@ -60,4 +60,4 @@ def publisher(dynamodb: Any, settings: ServiceSettings) -> EventPublisher:
 def client(settings: ServiceSettings, dynamodb: Any, tpp: Tpp, other_tpp: Tpp, signer: DetachedJwsSigner) -> TestClient:
     resolver = StaticKeyResolver({tpp.tpp_id: [tpp.key], other_tpp.tpp_id: [other_tpp.key]})
     return TestClient(build_app(settings, dynamodb=dynamodb, key_resolver=resolver, signer=signer,
-                                long_poll_seconds=1.0))
+                                long_poll_seconds=1.0, name_resolver=public_names()))

@@ -83,7 +83,8 @@ class GatewayTpp(Tpp):
 
     @classmethod
     def of(cls, pki: Pki, idp: Idp, tpp_id: str, client_id: str) -> GatewayTpp:
-        return cls(tpp_id, client_id, new_rsa_key(f"{client_id}-sig"), pki.ca.issue_client(tpp_id, client_id), idp)
+        return cls(tpp_id, client_id, new_rsa_key(f"{client_id}-sig"), issued=pki.ca.issue_client(tpp_id, client_id),
+                   idp=idp)
 
     @property
     def pem(self) -> str:

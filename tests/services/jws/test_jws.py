@@ -29,12 +29,13 @@ from openbanking.common.jws import (
 from openbanking.common.settings import ServiceSettings
 from tests.services.pis.support import DROP, FINANCIAL_ID, Tpp, b64url, new_rsa_key, verify_detached
 
+TPP_ORG = "0015800000jfwxXAAQ"
 BODY = json.dumps({"Data": {"Initiation": {"InstructedAmount": {"Amount": "10.00", "Currency": "GBP"}}}}).encode()
 
 
 @pytest.fixture(scope="module")
 def tpp() -> Tpp:
-    return Tpp("0015800000jfwxXAAQ", "ssa-123", new_rsa_key("tpp-k1"))
+    return Tpp(TPP_ORG, "ssa-123", new_rsa_key("tpp-k1"))
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +109,26 @@ def test_an_unknown_kid_or_tpp_is_invalid(verifier: DetachedJwsVerifier, tpp: Tp
     ({"b64": False}, "UK.OBIE.Signature.InvalidClaim"),
     ({"iat": int(time.time()) + 3600}, "UK.OBIE.Signature.InvalidClaim"),
     ({"iat": "1700000000"}, "UK.OBIE.Signature.InvalidClaim"),
+    ({"iat": int(time.time()) - 3600}, "UK.OBIE.Signature.InvalidClaim"),
+    ({"iat": 0}, "UK.OBIE.Signature.InvalidClaim"),
     ({"iss": "0015800000someoneElse/ssa-123"}, "UK.OBIE.Signature.InvalidClaim"),
+    ({"iss": TPP_ORG}, "UK.OBIE.Signature.InvalidClaim"),
+    ({"iss": f"{TPP_ORG}/"}, "UK.OBIE.Signature.InvalidClaim"),
+    ({"iss": f"{TPP_ORG}/ssa/extra"}, "UK.OBIE.Signature.InvalidClaim"),
     ({"tan": "openbanking.example"}, "UK.OBIE.Signature.InvalidClaim"),
 ])
 def test_header_claims_are_enforced(verifier: DetachedJwsVerifier, tpp: Tpp, changes: dict[str, Any], code: str) -> None:
     """Each header is otherwise valid and correctly signed: only the named claim is wrong."""
     assert rejection(verifier, tpp.sign(BODY, **changes), tpp) == (400, code)
+
+
+def test_a_long_but_valid_header_verifies(verifier: DetachedJwsVerifier) -> None:
+    """A 40-character kid and a 128-character software statement id: past joserfc's 512-byte default."""
+    long = Tpp(TPP_ORG, "s" * 128, new_rsa_key("k" * 40))
+    resolver = StaticKeyResolver({TPP_ORG: [long.key]})
+    signature = long.sign(BODY)
+    assert len(signature.split(".")[0]) > 512
+    assert DetachedJwsVerifier(resolver).verify(signature, BODY, TPP_ORG)["kid"] == "k" * 40
 
 
 def test_the_aspsp_signature_verifies_independently_and_carries_the_obie_header() -> None:
@@ -124,9 +139,10 @@ def test_the_aspsp_signature_verifies_independently_and_carries_the_obie_header(
     assert header[ISS_CLAIM] == FINANCIAL_ID and header[TAN_CLAIM] == "openbanking.org.uk"
     assert sorted(header["crit"]) == sorted(CRITICAL_CLAIMS) and "b64" not in header
     assert abs(header[IAT_CLAIM] - time.time()) < 5
-    # and our own verifier accepts it, given the ASPSP as the "TPP"
+    # an ASPSP signs with its bare organisation id as `iss`; a TPP's request must name its software statement too
     verifier = DetachedJwsVerifier(StaticKeyResolver({FINANCIAL_ID: [signer.key]}))
-    assert verifier.verify(signature, BODY, FINANCIAL_ID)["kid"] == "aspsp-1"
+    with pytest.raises(OBIEError, match="software statement"):
+        verifier.verify(signature, BODY, FINANCIAL_ID)
     with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidSignature
         verify_detached(signature, BODY + b"x", signer.key)
 

@@ -19,12 +19,13 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from moto import mock_aws
 
+from openbanking.events.callbacks import pinned_client
 from openbanking.events.models import ResourceUpdate
 from openbanking.events.tokens import SetSigner, event_claims
 from openbanking.lambdas import event_delivery
 from openbanking.lambdas.event_delivery import Deliverer, DeliveryFailed, DeliverySettings
 from tests.services.lambdas.context import lambda_context
-from tests.services.pis.support import FINANCIAL_ID, new_rsa_key
+from tests.services.pis.support import FINANCIAL_ID, new_rsa_key, public_names
 
 RESOURCE_UPDATE = "urn:uk:org:openbanking:events:resource-update"
 
@@ -97,8 +98,9 @@ def deliverer(key: RSAKey, sleeps: Sleeps, sqs: Any = None, dlq: str | None = No
     settings = DeliverySettings(**{"attempts": 4, "base_delay_seconds": 0.25, "max_delay_seconds": 1.0,
                                    "budget_seconds": 10, "timeout_seconds": 2, "dead_letter_queue_url": dlq,
                                    **overrides})
-    return Deliverer(SetSigner(key, "aspsp-set"), FINANCIAL_ID, httpx.Client(), settings, sqs=sqs, sleep=sleeps,
-                     jitter=lambda: 1.0)
+    # the local environment's client: loopback callbacks (this test's receiver) are allowed, and plain http
+    return Deliverer(SetSigner(key, "aspsp-set"), FINANCIAL_ID, pinned_client(public_names(), allow_loopback=True),
+                     settings, sqs=sqs, sleep=sleeps, jitter=lambda: 1.0, allow_http=True)
 
 
 def test_a_delivered_event_is_a_signed_set_posted_as_application_jwt(receiver: Receiver, key: RSAKey) -> None:
@@ -211,3 +213,21 @@ def test_malformed_messages_are_parked(key: RSAKey, sqs: Any) -> None:
     assert len(sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]) == 3
     with pytest.raises(DeliveryFailed):
         deliverer(key, Sleeps()).deliver("not json")
+
+
+def test_the_lambda_delivers_through_the_pinned_client_and_the_egress_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the deployed function builds: callbacks vetted and pinned (tests/services/events/test_callbacks.py),
+    tunnelled through HTTPS_PROXY, https only outside `local`."""
+    from openbanking.common.settings import ServiceSettings
+    from openbanking.events.callbacks import PinnedNetworkBackend, PinnedTransport
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.egress.internal:3128")
+    built = event_delivery.build_deliverer(ServiceSettings(environment="local"), DeliverySettings())
+    transport = built.http._transport
+    assert isinstance(transport, PinnedTransport)
+    backend = transport._pool._network_backend
+    assert isinstance(backend, PinnedNetworkBackend)
+    assert backend.proxy == ("proxy.egress.internal", 3128) and backend.allow_loopback and built.allow_http
+    deployed = event_delivery.Deliverer(SetSigner(new_rsa_key("k"), "k"), FINANCIAL_ID, built.http, DeliverySettings())
+    with pytest.raises(DeliveryFailed, match="not an https URL"):
+        deployed.deliver(message("http://tpp.example/cb"))

@@ -25,7 +25,7 @@ PDP = {"PaymentId": "pdp-1", "ConsentId": "pdc-1", "TppId": "tpp-1", "Status": "
 
 
 def test_a_revoked_authorised_account_access_consent_is_a_revocation_event() -> None:
-    found = event("consents", AAC, {**AAC, "DeletedAt": "2025-06-01T10:00:00+00:00", "InteractionId": "ia-1"})
+    found = event("consents", AAC, {**AAC, "Status": "Revoked", "InteractionId": "ia-1"})
     assert found is not None and found.event_type == EventType.CONSENT_AUTHORIZATION_REVOKED.value
     assert found.subject.resource_type == "account-access-consent" and found.txn == "ia-1"
     assert found.subject.links[0].link == f"{BASE}/open-banking/v3.1/aisp/account-access-consents/aac-1"
@@ -49,6 +49,7 @@ def test_payment_and_payment_consent_status_changes_are_resource_updates() -> No
     ("consents", {**AAC, "Status": "AwaitingAuthorisation"},
      {**AAC, "Status": "AwaitingAuthorisation", "DeletedAt": "x"}),                     # an undecided one deleted
     ("consents", {**AAC, "DeletedAt": "x"}, {**AAC, "DeletedAt": "x", "PurgeAt": 1}),   # already deleted
+    ("consents", AAC, {**AAC, "DeletedAt": "x", "InteractionId": "ia-2"}),              # the TPP deleted its own
     ("consents", AAC, {}),                                                              # TTL purge
     ("consents", AAC, {**AAC, "PurgeAt": 1}),                                           # expired, scheduled
 ])

@@ -27,18 +27,12 @@ from openbanking.events.publisher import EventPublisher
 from openbanking.events.store import EventStore, Subscription, SubscriptionStore
 from openbanking.lambdas import event_router, outbox_relay
 from openbanking.pis.app import build_app
-from openbanking.pis.store import Consent
 from tests.services.lambdas.context import lambda_context
 from tests.services.pis.flows import authorised_consent, set_status, submit
-from tests.services.pis.support import BASE_URL, Tpp, aspsp_signer, new_rsa_key
+from tests.services.pis.support import BASE_URL, EnoughFunds, Tpp, aspsp_signer, new_rsa_key
 
 REGION = "eu-west-2"
 CALLBACK = "https://tpp.example/callbacks"
-
-
-class EnoughFunds:
-    def funds_available(self, consent: Consent) -> bool:
-        return True
 
 
 @dataclass

@@ -72,7 +72,7 @@ def key_resolver(tpp: Tpp, other_tpp: Tpp) -> StaticKeyResolver:
 @pytest.fixture(scope="session")
 def ledger() -> Iterator[Engine]:
     with ledger_database("pis") as engine:
-        seed(engine, customers=1, months=1, seed=5, until=SEED_UNTIL)
+        seed(engine, customers=2, months=1, seed=5, until=SEED_UNTIL)
         yield engine
 
 
@@ -85,6 +85,16 @@ def debtor(ledger: Engine) -> Debtor:
         session.execute(delete(Balance).where(Balance.account_id == account.account_id))
         session.add(Balance(account_id=account.account_id, type="InterimAvailable", credit_debit="Credit",
                             amount=Decimal("1000.00"), currency="GBP", date_time=SEED_UNTIL, credit_lines=[]))
+        return Debtor(account.psu_id, account.account_id, account.scheme_name, account.identification)
+
+
+@pytest.fixture(scope="session")
+def other_debtor(ledger: Engine, debtor: Debtor) -> Debtor:
+    """An account of another PSU."""
+    with Session(ledger) as session:
+        account = session.scalars(select(Account).where(Account.psu_id != debtor.psu_id)
+                                  .order_by(Account.account_id)).first()
+        assert account is not None
         return Debtor(account.psu_id, account.account_id, account.scheme_name, account.identification)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +83,8 @@ class Tpp:
     tpp_id: str
     client_id: str
     key: RSAKey
+    #: The TPP's clock (signatures' `iat`); tests that move the service's clock move this one with it.
+    clock: Callable[[], float] = time.time
 
     @property
     def kid(self) -> str:
@@ -88,7 +92,7 @@ class Tpp:
 
     def header(self, **changes: Any) -> dict[str, Any]:
         header: dict[str, Any] = {"alg": "PS256", "kid": self.kid, "typ": "JOSE", "cty": "application/json",
-                                  IAT_CLAIM: int(time.time()) - 1, ISS_CLAIM: f"{self.tpp_id}/{self.client_id}",
+                                  IAT_CLAIM: int(self.clock()) - 1, ISS_CLAIM: f"{self.tpp_id}/{self.client_id}",
                                   TAN_CLAIM: "openbanking.org.uk", "crit": list(CRITICAL_CLAIMS)}
         for name, value in changes.items():
             name = {"iat": IAT_CLAIM, "iss": ISS_CLAIM, "tan": TAN_CLAIM}.get(name, name)
@@ -118,6 +122,43 @@ class Tpp:
 
 
 DROP = _DROP
+
+
+class EnoughFunds:
+    """A ledger stand-in for PIS: every PSU pays from `acc-<psu>` (or the account chosen), and always has the money."""
+
+    def payer_account(self, psu_id: str, account_id: str | None, debtor: dict[str, Any] | None) -> str:
+        return account_id or f"acc-{psu_id}"
+
+    def funds_available(self, consent: Any) -> bool:
+        return True
+
+
+class FakeResolver:
+    """A name resolver the test controls (no real DNS here): name -> addresses, or a list of answers given in turn
+    (the last one repeated); every lookup is recorded. Unknown names fail as the system resolver does."""
+
+    def __init__(self, answers: dict[str, list[str] | list[list[str]]]) -> None:
+        self.answers: dict[str, list[list[str]]] = {}
+        for name, value in answers.items():
+            turns = [a for a in value if isinstance(a, list)]
+            self.answers[name] = turns or [[a for a in value if isinstance(a, str)]]
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str) -> list[str]:
+        self.lookups.append(host)
+        turns = self.answers.get(host)
+        if not turns:
+            raise socket.gaierror(socket.EAI_NONAME, f"{host}: name or service not known")
+        return turns.pop(0) if len(turns) > 1 else list(turns[0])
+
+
+#: The TPP callback host of the tests, resolving to a public address.
+TPP_CALLBACK_HOST = "tpp.example"
+
+
+def public_names() -> FakeResolver:
+    return FakeResolver({TPP_CALLBACK_HOST: ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]})
 
 
 def aspsp_signer() -> DetachedJwsSigner:

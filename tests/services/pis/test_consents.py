@@ -6,11 +6,12 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from openbanking.common.jws import CRITICAL_CLAIMS, ISS_CLAIM, DetachedJwsSigner
 from tests.services.pis.conftest import Debtor
-from tests.services.pis.flows import authorised_consent, create_consent, decide
+from tests.services.pis.flows import authorised_consent, create_consent, decide, submit
 from tests.services.pis.support import BASE_URL, FINANCIAL_ID, INITIATION, PIS, Tpp, consent_request, verify_detached
 
 
@@ -150,8 +151,7 @@ def test_funds_confirmation_compares_the_ledger_available_balance(client: TestCl
     verify_detached(response.headers["x-jws-signature"], response.content, signer.key)
     exact = dict(INITIATION, InstructedAmount={"Amount": "1000.00", "Currency": "GBP"})
     too_much = dict(INITIATION, InstructedAmount={"Amount": "1000.01", "Currency": "GBP"})
-    in_euro = dict(INITIATION, InstructedAmount={"Amount": "1.00", "Currency": "EUR"})
-    for initiation, expected in ((exact, True), (too_much, False), (in_euro, False)):
+    for initiation, expected in ((exact, True), (too_much, False)):  # (a non-GBP payment is refused at consent)
         consent_id = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id, consent_request(initiation))
         assert _funds(client, tpp, consent_id).json()["Data"]["FundsAvailableResult"]["FundsAvailable"] is expected
     # the debtor named in the consent, found among the PSU's accounts
@@ -167,12 +167,41 @@ def test_funds_confirmation_refusals(client: TestClient, tpp: Tpp, other_tpp: Tp
     authorised = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id)
     assert _funds(client, tpp, authorised, token_consent=awaiting).status_code == 403
     assert _funds(client, other_tpp, authorised).status_code == 400
-    not_theirs = authorised_consent(client, tpp, "psu-9999", debtor.account_id)
-    response = _funds(client, tpp, not_theirs)
-    assert response.status_code == 400 and error_code(response) == "UK.OBIE.Resource.ConsentMismatch"
-    no_account = authorised_consent(client, tpp, debtor.psu_id)
-    response = _funds(client, tpp, no_account)
-    assert response.status_code == 400 and error_code(response) == "UK.OBIE.Field.Missing"
+
+
+def test_authorisation_accepts_only_an_account_of_the_authorising_psu(client: TestClient, tpp: Tpp, debtor: Debtor,
+                                                                      other_debtor: Debtor) -> None:
+    """The IdP reports the account the PSU chose; PIS checks it is theirs before the consent becomes Authorised, so
+    no payment can ever be made from another customer's account or from one that does not exist."""
+    cases = [
+        ("an account of another PSU", debtor.psu_id, other_debtor.account_id, None, "UK.OBIE.Field.Invalid",
+         "AccountId"),
+        ("an account that does not exist", debtor.psu_id, "acc-9999-99", None, "UK.OBIE.Field.Invalid", "AccountId"),
+        ("a PSU that does not exist", "psu-9999", debtor.account_id, None, "UK.OBIE.Field.Invalid", "PsuId"),
+        ("no account and no DebtorAccount", debtor.psu_id, None, None, "UK.OBIE.Field.Missing", "AccountId"),
+        ("a chosen account other than the consent's DebtorAccount", debtor.psu_id, debtor.account_id,
+         other_debtor.account(), "UK.OBIE.Resource.ConsentMismatch", "Data.Initiation.DebtorAccount"),
+        ("a DebtorAccount of another PSU", debtor.psu_id, None, other_debtor.account(),
+         "UK.OBIE.Resource.ConsentMismatch", "Data.Initiation.DebtorAccount"),
+    ]
+    for case, psu_id, account_id, debtor_account, code, path in cases:
+        initiation = dict(INITIATION, DebtorAccount=debtor_account) if debtor_account else INITIATION
+        consent_id = create_consent(client, tpp, consent_request(initiation))["Data"]["ConsentId"]
+        refused = decide(client, consent_id, psu_id, account_id=account_id)
+        assert refused.status_code == 400, (case, refused.text)
+        assert (error_code(refused), refused.json()["Errors"][0]["Path"]) == (code, path), case
+        consent = client.get(f"{PIS}/domestic-payment-consents/{consent_id}", headers=tpp.caller_headers()).json()
+        assert consent["Data"]["Status"] == "AwaitingAuthorisation", case
+        paid = submit(client, tpp, consent_id)
+        assert paid.status_code == 400 and error_code(paid) == "UK.OBIE.Resource.InvalidConsentStatus", case
+    # the PSU's own account, named as the consent's DebtorAccount or chosen at authorisation, is accepted
+    named = create_consent(client, tpp, consent_request(dict(INITIATION, DebtorAccount=debtor.account())))
+    assert decide(client, named["Data"]["ConsentId"], debtor.psu_id).status_code == 204
+    both = create_consent(client, tpp, consent_request(dict(INITIATION, DebtorAccount=debtor.account())))
+    assert decide(client, both["Data"]["ConsentId"], debtor.psu_id, account_id=debtor.account_id).status_code == 204
+    # a rejection needs no account
+    rejected = create_consent(client, tpp)["Data"]["ConsentId"]
+    assert decide(client, rejected, debtor.psu_id, "Rejected").status_code == 204
 
 
 def test_stored_consent_keeps_only_what_was_sent(client: TestClient, tpp: Tpp) -> None:
@@ -180,3 +209,41 @@ def test_stored_consent_keeps_only_what_was_sent(client: TestClient, tpp: Tpp) -
     body = create_consent(client, tpp, document)
     assert body["Data"]["Authorisation"] == {"AuthorisationType": "Single"} and body["Data"]["ReadRefundAccount"] == "No"
     assert json.loads(json.dumps(body)) == body and _no_nulls(body)
+
+
+@pytest.mark.parametrize(("changes", "code", "path"), [
+    ({"InstructedAmount": {"Amount": "10.00", "Currency": "EUR"}}, "UK.OBIE.Unsupported.Currency",
+     "Data.Initiation.InstructedAmount.Currency"),
+    ({"InstructedAmount": {"Amount": "0.00", "Currency": "GBP"}}, "UK.OBIE.Field.Invalid",
+     "Data.Initiation.InstructedAmount.Amount"),
+    ({"InstructedAmount": {"Amount": "0", "Currency": "GBP"}}, "UK.OBIE.Field.Invalid",
+     "Data.Initiation.InstructedAmount.Amount"),
+    ({"CreditorAccount": {"SchemeName": "UK.OBIE.Moon", "Identification": "08080021325698", "Name": "ACME"}},
+     "UK.OBIE.Unsupported.Scheme", "Data.Initiation.CreditorAccount.SchemeName"),
+    ({"CreditorAccount": {"SchemeName": "UK.OBIE.PAN", "Identification": "5409050000000000", "Name": "ACME"}},
+     "UK.OBIE.Unsupported.Scheme", "Data.Initiation.CreditorAccount.SchemeName"),
+    ({"CreditorAccount": {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "0808", "Name": "ACME"}},
+     "UK.OBIE.Unsupported.AccountIdentifier", "Data.Initiation.CreditorAccount.Identification"),
+    ({"CreditorAccount": {"SchemeName": "UK.OBIE.IBAN", "Identification": "GB29NWBK60161331926818", "Name": "ACME"}},
+     "UK.OBIE.Unsupported.AccountIdentifier", "Data.Initiation.CreditorAccount.Identification"),
+    ({"DebtorAccount": {"SchemeName": "Bank.Internal", "Identification": "x"}}, "UK.OBIE.Unsupported.Scheme",
+     "Data.Initiation.DebtorAccount.SchemeName"),
+    ({"LocalInstrument": "UK.OBIE.Telepathy"}, "UK.OBIE.Unsupported.LocalInstrument", "Data.Initiation.LocalInstrument"),
+])
+def test_what_the_aspsp_does_not_offer_is_refused_with_unsupported_codes(client: TestClient, tpp: Tpp,
+                                                                         changes: dict[str, Any], code: str,
+                                                                         path: str) -> None:
+    response = client.post(f"{PIS}/domestic-payment-consents", **tpp.signed_post(consent_request(
+        dict(INITIATION, **changes))))
+    assert response.status_code == 400, response.text
+    assert [(e["ErrorCode"], e["Path"]) for e in response.json()["Errors"]] == [(code, path)]
+
+
+def test_every_unsupported_part_is_named_at_once_and_supported_ones_pass(client: TestClient, tpp: Tpp) -> None:
+    both = dict(INITIATION, InstructedAmount={"Amount": "0.00", "Currency": "USD"}, LocalInstrument="UK.OBIE.SWIFT")
+    response = client.post(f"{PIS}/domestic-payment-consents", **tpp.signed_post(consent_request(both)))
+    assert {e["ErrorCode"] for e in response.json()["Errors"]} == {
+        "UK.OBIE.Unsupported.Currency", "UK.OBIE.Field.Invalid", "UK.OBIE.Unsupported.LocalInstrument"}
+    iban = dict(INITIATION, LocalInstrument="UK.OBIE.CHAPS", CreditorAccount={
+        "SchemeName": "UK.OBIE.IBAN", "Identification": "GB29NWBK60161331926819", "Name": "ACME"})
+    assert create_consent(client, tpp, consent_request(iban))["Data"]["Status"] == "AwaitingAuthorisation"

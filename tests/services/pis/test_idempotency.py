@@ -41,7 +41,7 @@ def test_a_replay_returns_the_original_consent_and_creates_nothing(client: TestC
     assert replay.status_code == 201 and replay.json() == first
     assert len(scan(dynamodb, settings, "consents")) == 1
     # the replay shows the resource as it is now, still with the original 201
-    assert decide(client, first["Data"]["ConsentId"], debtor.psu_id).status_code == 204
+    assert decide(client, first["Data"]["ConsentId"], debtor.psu_id, account_id=debtor.account_id).status_code == 204
     later = client.post(CONSENTS, **tpp.signed_post(consent_request(), key="consent-key-1"))
     assert later.status_code == 201 and later.json()["Data"]["Status"] == "Authorised"
     # whitespace and key order do not make a different body
@@ -63,7 +63,9 @@ def test_a_changed_body_under_a_used_key_is_refused(client: TestClient, tpp: Tpp
 
 
 def test_keys_are_scoped_to_tpp_and_operation_and_expire_after_24_hours(client: TestClient, tpp: Tpp, other_tpp: Tpp,
-                                                                        debtor: Debtor, clock: Clock) -> None:
+                                                                        debtor: Debtor, clock: Clock,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tpp, "clock", clock)  # the TPP signs each request when it sends it, a day later too
     mine = create_consent(client, tpp, key="shared-key")["Data"]["ConsentId"]
     theirs = create_consent(client, other_tpp, key="shared-key")["Data"]["ConsentId"]
     assert mine != theirs

@@ -19,7 +19,15 @@ from openbanking.pis.app import build_app
 from openbanking.pis.funds import LedgerFunds
 from tests.services.pis.conftest import Debtor
 from tests.services.pis.flows import authorised_consent, create_consent, set_status, submit
-from tests.services.pis.support import BASE_URL, INITIATION, PIS, Tpp, payment_request, verify_detached
+from tests.services.pis.support import (
+    BASE_URL,
+    INITIATION,
+    PIS,
+    Tpp,
+    consent_request,
+    payment_request,
+    verify_detached,
+)
 from tests.services.pis.test_consents import error_code
 
 
@@ -39,6 +47,29 @@ def test_a_payment_consumes_its_authorised_consent(client: TestClient, tpp: Tpp,
     assert read.status_code == 200 and read.json() == response.json()
     second = submit(client, tpp, consent_id)  # a new key: a second payment on the same consent
     assert second.status_code == 400 and error_code(second) == "UK.OBIE.Resource.InvalidConsentStatus"
+
+
+def test_a_payment_the_account_cannot_cover_is_rejected_as_a_bank_would(client: TestClient, tpp: Tpp,
+                                                                         debtor: Debtor) -> None:
+    """The debtor holds 1000.00 GBP: a payment of 1000.01 is created (the consent is used up) but Rejected, and its
+    status details say why; 1000.00 goes through."""
+    too_much = dict(INITIATION, InstructedAmount={"Amount": "1000.01", "Currency": "GBP"})
+    consent_id = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id, consent_request(too_much))
+    response = submit(client, tpp, consent_id, payment_request(consent_id, too_much))
+    assert response.status_code == 201, response.text
+    payment = response.json()["Data"]
+    assert payment["Status"] == "Rejected"
+    details = client.get(f"{PIS}/domestic-payments/{payment['DomesticPaymentId']}/payment-details",
+                         headers=tpp.caller_headers()).json()["Data"]["PaymentStatus"]
+    assert [d["Status"] for d in details] == ["Pending", "Rejected"]
+    assert details[-1]["StatusDetail"]["StatusReason"] == "ProprietaryRejection"
+    assert "does not cover" in details[-1]["StatusDetail"]["StatusReasonDescription"]
+    consent = client.get(f"{PIS}/domestic-payment-consents/{consent_id}", headers=tpp.caller_headers()).json()
+    assert consent["Data"]["Status"] == "Consumed"
+    assert set_status(client, payment["DomesticPaymentId"], "AcceptedSettlementInProcess").status_code == 400
+    exact = dict(INITIATION, InstructedAmount={"Amount": "1000.00", "Currency": "GBP"})
+    covered = authorised_consent(client, tpp, debtor.psu_id, debtor.account_id, consent_request(exact))
+    assert submit(client, tpp, covered, payment_request(covered, exact)).json()["Data"]["Status"] == "Pending"
 
 
 def test_payment_refusals(client: TestClient, tpp: Tpp, other_tpp: Tpp, debtor: Debtor) -> None:
