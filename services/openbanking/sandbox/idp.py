@@ -28,6 +28,12 @@ from fastapi.responses import JSONResponse
 from joserfc import jwt
 from starlette.types import ASGIApp
 
+from openbanking.claims import (
+    CONSENT_AUTHORISATION_SCOPE,
+    INTENT_ID_CLAIM,
+    INTERNAL_AUTHORISATION_PATHS,
+    TPP_ID_CLAIM,
+)
 from openbanking.common.context import CLIENT_CERT_HEADER
 from openbanking.security.certificates import (
     CertificateError,
@@ -37,17 +43,15 @@ from openbanking.security.certificates import (
     thumbprint_s256,
     tpp_id_of,
 )
-from openbanking.security.tokens import INTENT_ID_CLAIM
 
 from .pki import Issued, cert_pem
 from .state import CRL_PATH, OCSP_PATH, SandboxState
 
 API_SCOPES = frozenset({"accounts", "payments"})
-AUTHORISATION_SCOPE = "openbanking:consent-authorisation"
+AUTHORISATION_SCOPE = CONSENT_AUTHORISATION_SCOPE
 TOKEN_LIFETIME_SECONDS = 3600
 _CONSENT_ID = re.compile(r"^(aac|pdc)-[0-9a-f-]{36}$")
-_INTERNAL_PATHS = {"aac": "/internal/aisp/account-access-consents/{id}/authorisation",
-                   "pdc": "/internal/pisp/domestic-payment-consents/{id}/authorisation"}
+_INTERNAL_PATHS = {"aac": INTERNAL_AUTHORISATION_PATHS["ais"], "pdc": INTERNAL_AUTHORISATION_PATHS["pis"]}
 
 #: consent id -> (TppId, Status), or None when the consent does not exist.
 ConsentLookup = Callable[[str], tuple[str, str] | None]
@@ -80,7 +84,7 @@ class SandboxIdp:
     def mint(self, *, client_id: str, tpp_id: str, scope: str, thumbprint: str, consent_id: str | None = None,
              lifetime: int = TOKEN_LIFETIME_SECONDS) -> str:
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": self.state.issuer, "sub": client_id, "client_id": client_id, "org_id": tpp_id,
+        claims: dict[str, Any] = {"iss": self.state.issuer, "sub": client_id, "client_id": client_id, TPP_ID_CLAIM: tpp_id,
                                   "scope": scope, "iat": now, "nbf": now, "exp": now + lifetime,
                                   "jti": str(uuid.uuid4()), "cnf": {"x5t#S256": thumbprint}}
         if consent_id:
@@ -182,7 +186,7 @@ class SandboxIdp:
         token, cert_header = self._internal_credentials()
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service), base_url="http://sandbox.internal",
                                      timeout=30.0) as client:
-            answer = await client.post(_INTERNAL_PATHS[kind].format(id=consent_id), json=decision_body,
+            answer = await client.post(_INTERNAL_PATHS[kind].format(ConsentId=consent_id), json=decision_body,
                                        headers={"authorization": f"Bearer {token}", CLIENT_CERT_HEADER: cert_header})
         if answer.status_code != 204:
             return Response(answer.content, status_code=answer.status_code,
