@@ -70,7 +70,7 @@ def test_each_provider_takes_its_own_keys_only() -> None:
 
 @pytest.mark.parametrize(("image", "expected"), [
     ("quay.io/keycloak/keycloak:26.4", "is not an image in an ECR registry pinned by digest"),
-    (f"200000000009.dkr.ecr.eu-west-2.amazonaws.com/identity/keycloak:26.4", "is not an image in an ECR registry"),
+    ("200000000009.dkr.ecr.eu-west-2.amazonaws.com/identity/keycloak:26.4", "is not an image in an ECR registry"),
     (f"200000000009.dkr.ecr.eu-west-1.amazonaws.com/identity/keycloak@{DIGEST}", "is in eu-west-1, not the stack's "
      "region 'eu-west-2'"),
 ])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from openbanking import claims
@@ -18,8 +19,8 @@ from openbanking.security import routes, settings, tokens
 from tests.services.test_deployables import SERVICES
 
 
-def _posts(router: object, prefix: str = "") -> set[str]:
-    return {prefix + r.path for r in getattr(router, "routes") if isinstance(r, APIRoute) and "POST" in r.methods}
+def _posts(router: APIRouter, prefix: str = "") -> set[str]:
+    return {prefix + r.path for r in router.routes if isinstance(r, APIRoute) and "POST" in r.methods}
 
 
 def test_the_internal_authorisation_endpoints_are_where_the_contract_says() -> None:
