@@ -20,7 +20,7 @@ from tests.services.test_deployables import SERVICES
 
 
 def _posts(router: APIRouter, prefix: str = "") -> set[str]:
-    return {prefix + r.path for r in router.routes if isinstance(r, APIRoute) and "POST" in r.methods}
+    return {prefix + r.path for r in router.routes if isinstance(r, APIRoute) and "POST" in (r.methods or set())}
 
 
 def test_the_internal_authorisation_endpoints_are_where_the_contract_says() -> None:
