@@ -17,7 +17,7 @@ from typing import Literal
 #: `service`: a long-running Fargate service; `task`: a one-off Fargate task; `lambda`: a Lambda function.
 Kind = Literal["service", "task", "lambda"]
 #: What invokes a Lambda function.
-Trigger = Literal["sqs", "dynamodb-stream", "schedule", "eventbridge-rule", "api-authorizer"]
+Trigger = Literal["sqs", "dynamodb-stream", "schedule", "eventbridge-rule", "api-authorizer", "secret-rotation"]
 #: How a deployable uses the ledger (Aurora PostgreSQL): `read` and `write` log in with IAM authentication as the
 #: role of :data:`LEDGER_ROLES`; `owner` connects with the cluster's master credentials to migrate the schema and
 #: provision those roles.
@@ -223,4 +223,7 @@ DEPLOYABLES: dict[str, Deployable] = {d.name: d for d in (
             memory_mb=256, timeout_seconds=30, trigger="eventbridge-rule", event_pattern=OUTBOX_EVENT_PATTERN,
             reads_tables=("event_subscriptions",), writes_tables=("events", "outbox_receipts"),
             uses_event_queue=True, builds_public_links=True),
+    # The identity account's: Secrets Manager rotates Keycloak's TLS secret with it (the IdP's certificate, from ACM).
+    _lambda("idp_certificate", "exports the IdP's ACM certificate into Keycloak's TLS secret and redeploys Keycloak "
+            "when it changed (Secrets Manager rotation)", memory_mb=256, timeout_seconds=60, trigger="secret-rotation"),
 )}

@@ -29,7 +29,7 @@ def test_the_registry_covers_what_the_workload_accounts_run() -> None:
     assert {n: d.kind for n, d in DEPLOYABLES.items()} == {
         "ais": "service", "pis": "service", "events": "service", "ingestion": "service", "ledger_migrate": "task",
         "authorizer": "lambda", "consent_expiry": "lambda", "event_delivery": "lambda", "outbox_relay": "lambda",
-        "event_router": "lambda"}
+        "event_router": "lambda", "idp_certificate": "lambda"}
     assert all(name == d.name for name, d in DEPLOYABLES.items())
 
 
