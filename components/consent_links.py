@@ -66,7 +66,7 @@ class ConsentLinks(pulumi.ComponentResource):
             raise ValueError(f"{name}: no service to report consent decisions to")
         identity = pulumi.ResourceOptions(parent=self, provider=args.identity_provider)
         group = aws.ec2.SecurityGroup(
-            f"{name}-endpoints-sg", vpc_id=args.vpc_id, tags={"Name": f"{args.name_prefix}-consent-services"},
+            f"{name}-sg", vpc_id=args.vpc_id, tags={"Name": f"{args.name_prefix}-consent-services"},
             description="The consent services' endpoints: Keycloak's tasks only", opts=identity)
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-keycloak", security_group_id=group.id, ip_protocol="tcp", from_port=SERVICE_PORT,
