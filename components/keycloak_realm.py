@@ -13,8 +13,10 @@ What the realm enforces (docs/identity.md):
 - tokens are signed with PS256 (the realm's RSA key) or ES256, never RS256; access tokens are short-lived;
 - CIBA is on (poll mode), under the FAPI CIBA profile;
 - the claims the services read come from one contract (:mod:`openbanking.claims`): the TPP's organisation id
-  (hard-coded per client), the client id, and the consent id (`openbanking_intent_id`), which the bank's consent
-  step stores as a user-session note once the PSU has decided and which the mapper then copies into the tokens;
+  (hard-coded per client) and the consent id (`openbanking_intent_id`, in the shared :data:`CLAIMS_SCOPE`), which
+  the bank's consent step stores as a user-session note once the PSU has decided and which the mapper then copies
+  into the tokens; the client is the tokens' `azp` (and `client_id` in client-credentials tokens), as Keycloak
+  writes them;
 - the IdP's own client for the services' internal authorisation endpoints (:data:`CONSENT_CLIENT_ROLE`) is a
   confidential, certificate-authenticated service account whose only scope is the consent-authorisation scope;
 - Keycloak's built-in browser clients (account console, admin CLI, admin console) are disabled: no public client.
@@ -53,6 +55,9 @@ AUTHENTICATORS = {"tls_client_auth": "client-x509", "private_key_jwt": "client-j
 TOKEN_SIGNING_ALGORITHM = "PS256"
 #: Keycloak's built-in clients a realm gets unless the file names them; named here, disabled.
 BUILT_IN_BROWSER_CLIENTS = ("account", "account-console", "admin-cli", "security-admin-console")
+#: The client scope every third party's tokens get: the consent id and the authentication context (the same for all
+#: clients, so in one scope rather than on each client; only the organisation differs per client).
+CLAIMS_SCOPE = "openbanking-claims"
 #: OBIE's authentication context classes, mapped to Keycloak's levels of authentication.
 ACR_LEVELS = {"urn:openbanking:psd2:ca": 1, "urn:openbanking:psd2:sca": 2}
 
@@ -174,7 +179,7 @@ def third_party_client(client: ThirdPartyClient) -> dict[str, Any]:
         "frontchannelLogout": False,
         "redirectUris": list(client.redirect_uris),
         "webOrigins": [],
-        "defaultClientScopes": [],
+        "defaultClientScopes": [CLAIMS_SCOPE],
         "optionalClientScopes": list(client.scopes),
         "attributes": {
             "tls.client.certificate.bound.access.tokens": "true",
@@ -198,16 +203,7 @@ def third_party_client(client: ThirdPartyClient) -> dict[str, Any]:
             "use.refresh.tokens": "true",
             "client_credentials.use_refresh_token": "false",
         },
-        "protocolMappers": [
-            _hard_coded_claim(TPP_ID_CLAIM, client.organisation_id),
-            _hard_coded_claim("client_id", client.client_id),
-            _mapper(INTENT_ID_CLAIM, "oidc-usersessionmodel-note-mapper", **{
-                "user.session.note": INTENT_ID_CLAIM, "claim.name": INTENT_ID_CLAIM, "jsonType.label": "String",
-                "access.token.claim": "true", "id.token.claim": "true", "userinfo.token.claim": "false",
-                "introspection.token.claim": "true"}),
-            _mapper("acr", "oidc-acr-mapper", **{"access.token.claim": "true", "id.token.claim": "true",
-                                                 "introspection.token.claim": "true"}),
-        ],
+        "protocolMappers": [_hard_coded_claim(TPP_ID_CLAIM, client.organisation_id)],
     }
 
 
@@ -239,7 +235,6 @@ def consent_client(client: ConsentClient) -> dict[str, Any]:
             "x509.allow.regex.pattern.comparison": "false",
             "client_credentials.use_refresh_token": "false",
         },
-        "protocolMappers": [_hard_coded_claim("client_id", client.client_id)],
     }
 
 
@@ -301,6 +296,17 @@ def realm_document(settings: RealmSettings) -> dict[str, Any]:
         "clientScopes": [
             *(_scope(s, SCOPE_DESCRIPTIONS[s], True) for s in API_SCOPES),
             _scope(CONSENT_AUTHORISATION_SCOPE, "The IdP reports a PSU's decision to the services", False),
+            {**_scope(CLAIMS_SCOPE, "The consent and authentication context of Open Banking tokens", False),
+             "attributes": {"include.in.token.scope": "false", "display.on.consent.screen": "false"},
+             "protocolMappers": [
+                 # The bank's consent step stores the consent id as a user-session note once the PSU decided.
+                 _mapper(INTENT_ID_CLAIM, "oidc-usersessionmodel-note-mapper", **{
+                     "user.session.note": INTENT_ID_CLAIM, "claim.name": INTENT_ID_CLAIM, "jsonType.label": "String",
+                     "access.token.claim": "true", "id.token.claim": "true", "userinfo.token.claim": "false",
+                     "introspection.token.claim": "true"}),
+                 _mapper("acr", "oidc-acr-mapper", **{"access.token.claim": "true", "id.token.claim": "true",
+                                                      "introspection.token.claim": "true"}),
+             ]},
         ],
         "roles": {"client": {
             **{c.client_id: [{"name": THIRD_PARTY_ROLE, "clientRole": True}] for c in clients},

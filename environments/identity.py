@@ -46,12 +46,11 @@ def keycloak_subject(subject: str) -> str:
     return name.rfc4514_string({NameOID.ORGANIZATION_IDENTIFIER: "2.5.4.97"})
 
 
-def realm_settings(config: WorkloadConfig) -> RealmSettings:
+def realm_settings(environment: str, domain: str, identity: IdentitySettings) -> RealmSettings:
     """The realm the config describes (components/keycloak_realm.py makes the file)."""
-    identity: IdentitySettings = config.identity
     realm = identity.realm
     return RealmSettings(
-        name=realm.name, display_name=f"{config.name} Open Banking",
+        name=realm.name, display_name=f"{environment} Open Banking",
         limits=RealmLimits(
             access_token=realm.access_token_lifespan_seconds,
             authorization_code=realm.authorization_code_lifespan_seconds,
@@ -64,7 +63,7 @@ def realm_settings(config: WorkloadConfig) -> RealmSettings:
             redirect_uris=tuple(c.redirect_uris), scopes=tuple(c.scopes), authentication=c.authentication,
             signing_algorithm=c.signing_algorithm) for c in identity.clients],
         consent_client=ConsentClient(client_id=CONSENT_CLIENT_ID,
-                                     certificate_subject_dn=f"CN=consent-step.{auth_host(config.domain)}"),
+                                     certificate_subject_dn=f"CN=consent-step.{auth_host(domain)}"),
     )
 
 
@@ -94,7 +93,8 @@ def identity_account_args(config: WorkloadConfig, vpc: SpokeVpcArgs | None, netw
                 max_tasks=identity.max_tasks, database_min_capacity=identity.database.min_capacity,
                 database_max_capacity=identity.database.max_capacity, database_instances=identity.database.instances,
                 backup_retention_days=identity.database.backup_retention_days),
-            realm=realm_settings(config), tpp_truststore_pem=truststore_pem(config.edge.truststore_bundle),
+            realm=realm_settings(config.name, config.domain, identity),
+            tpp_truststore_pem=truststore_pem(config.edge.truststore_bundle),
             certificate_function_archive=services_dir / "dist" / str(rotation.archive),
             certificate_function_handler=str(rotation.handler),
             consent_endpoints={s: f"https://{s}.{internal}{INTERNAL_AUTHORISATION_PATHS[s]}"

@@ -282,12 +282,34 @@ def ingress_vpc_goes_with_keycloak(identity: IdentitySettings, network: Workload
                "external, which runs its own entry")
 
 
+def keycloak_fits_its_task_definition(name: str, domain: str, identity: IdentitySettings,
+                                      edge: EdgeSettings) -> Iterator[str]:
+    """Keycloak's task definition carries the realm file and the TPPs' CA bundle; ECS allows 64 KiB in all."""
+    if identity.provider != "keycloak":
+        return
+    # Late imports: the realm generator and the bundle's reader belong to the program, not to the config's types.
+    from components.keycloak import MAX_CARRIED_BYTES
+    from components.keycloak_realm import realm_json
+
+    from .edge import truststore_pem
+    from .identity import realm_settings
+
+    realm = len(realm_json(realm_settings(name, domain, identity)).encode())
+    bundle = len(truststore_pem(edge.truststore_bundle).encode())
+    if realm + bundle > MAX_CARRIED_BYTES:
+        yield (f"identity.clients: {len(identity.clients)} clients make a realm file of {realm} bytes; with the TPPs' "
+               f"CA bundle ({bundle} bytes) Keycloak's task definition would carry {realm + bundle}, over its "
+               f"{MAX_CARRIED_BYTES} (ECS allows 64 KiB per task definition): register fewer clients here (dynamic "
+               "client registration is the way to many)")
+
+
 RULES: tuple[Rule, ...] = (
     account_ids_unique, cidrs_do_not_overlap, workload_vpcs_fit_the_azs, prod_spans_availability_zones,
     prod_protects_state, prod_network, direct_connect_prefix_budget, allowed_regions_include_home,
     log_replica_in_a_second_allowed_region, prod_foundation,
     services_run_once, one_core_banking_feed, prod_workloads, tpp_directory_is_reachable, edge_perimeter_fits,
     identity_image_in_the_stack_region, prod_identity, idp_keys_are_reachable, ingress_vpc_goes_with_keycloak,
+    keycloak_fits_its_task_definition,
 )
 
 #: A section the stack kind does not have (as opposed to one that failed its own validation).

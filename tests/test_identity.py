@@ -157,7 +157,8 @@ def test_keycloak_terminates_fapi_tls_requesting_certificates_of_the_edge_s_cas(
 def test_keycloak_imports_the_realm_generated_from_the_config(rendered: Render, stack: str) -> None:
     rendering = rendered(stack)
     settings = env(keycloak_container(rendering)[1])
-    assert settings["OB_REALM"] == realm_json(realm_settings(config(rendering)))
+    cfg = config(rendering)
+    assert settings["OB_REALM"] == realm_json(realm_settings(cfg.name, cfg.domain, cfg.identity))
     realm = json.loads(settings["OB_REALM"])
     policy = next(p for p in realm["clientPolicies"]["policies"] if p["name"] == THIRD_PARTY_POLICY)
     assert set(FAPI_PROFILES) <= set(policy["profiles"])

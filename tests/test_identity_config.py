@@ -184,3 +184,16 @@ def test_the_realm_s_session_lengths_are_in_order_and_tokens_short() -> None:
     raw["identity"]["realm"] = {"ssoSessionIdleSeconds": 900, "ssoSessionMaxSeconds": 600}
     assert problems(raw) == [f"{K}.identity.realm.ssoSessionMaxSeconds: 600 is below ssoSessionIdleSeconds (900)"]
 
+
+
+def test_the_clients_must_fit_keycloak_s_task_definition() -> None:
+    raw = stack_config("dev")
+    template = raw["identity"]["clients"][0]
+    raw["identity"]["clients"] = [dict(template, clientId=f"client-{i:03d}",
+                                       redirectUris=[f"https://tpp{i}.example.com/cb/{j}" for j in range(10)])
+                                  for i in range(40)]
+    [line] = problems(raw)
+    assert line.startswith(f"{K}.identity.clients: 40 clients make a realm file of ")
+    assert "over its 57344 (ECS allows 64 KiB per task definition)" in line
+    raw["identity"]["clients"] = raw["identity"]["clients"][:10]
+    assert load_environment(raw)

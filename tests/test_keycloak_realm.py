@@ -14,6 +14,7 @@ import pytest
 from components.keycloak_realm import (
     AUTHENTICATORS,
     BUILT_IN_BROWSER_CLIENTS,
+    CLAIMS_SCOPE,
     CONSENT_CLIENT_POLICY,
     CONSENT_CLIENT_ROLE,
     FAPI_PROFILES,
@@ -138,7 +139,7 @@ def test_each_third_party_pushes_signed_requests_and_gets_bound_tokens(realm: di
     assert attributes["x509.allow.regex.pattern.comparison"] == "false"
     assert attributes["use.jwks.url"] == "true" and attributes["jwks.url"] == client.jwks_uri
     assert rep["redirectUris"] == list(client.redirect_uris) and rep["webOrigins"] == []
-    assert rep["optionalClientScopes"] == list(client.scopes) and rep["defaultClientScopes"] == []
+    assert rep["optionalClientScopes"] == list(client.scopes) and rep["defaultClientScopes"] == [CLAIMS_SCOPE]
     assert rep["fullScopeAllowed"] is False and rep["consentRequired"] is True
 
 
@@ -159,16 +160,20 @@ def test_tokens_are_short_lived_and_refresh_tokens_single_use(realm: dict[str, A
 
 @pytest.mark.parametrize("client", [MTLS, JWT], ids=lambda c: c.authentication)
 def test_tokens_carry_the_claims_the_services_read(realm: dict[str, Any], client: ThirdPartyClient) -> None:
-    mappers = {m["name"]: m for m in clients(realm)[client.client_id]["protocolMappers"]}
-    org = mappers[TPP_ID_CLAIM]
+    rep = clients(realm)[client.client_id]
+    [org] = rep["protocolMappers"]
     assert org["protocolMapper"] == "oidc-hardcoded-claim-mapper"
     assert org["config"]["claim.name"] == TPP_ID_CLAIM == "org_id"
     assert org["config"]["claim.value"] == client.organisation_id and org["config"]["access.token.claim"] == "true"
+    # the consent id, from the session note the consent step writes, through the scope every third party has
+    assert CLAIMS_SCOPE in rep["defaultClientScopes"]
+    scope = next(s for s in realm["clientScopes"] if s["name"] == CLAIMS_SCOPE)
+    mappers = {m["name"]: m for m in scope["protocolMappers"]}
     intent = mappers[INTENT_ID_CLAIM]
     assert intent["protocolMapper"] == "oidc-usersessionmodel-note-mapper"
     assert intent["config"]["user.session.note"] == intent["config"]["claim.name"] == INTENT_ID_CLAIM
     assert intent["config"]["access.token.claim"] == intent["config"]["id.token.claim"] == "true"
-    assert mappers["client_id"]["config"]["claim.value"] == client.client_id
+    assert mappers["acr"]["protocolMapper"] == "oidc-acr-mapper"
 
 
 def test_the_consent_step_is_a_certificate_authenticated_service_account_with_one_scope(
@@ -180,7 +185,7 @@ def test_the_consent_step_is_a_certificate_authenticated_service_account_with_on
     assert rep["attributes"]["tls.client.certificate.bound.access.tokens"] == "true"
     assert rep["attributes"]["x509.subjectdn"] == SETTINGS.consent_client.certificate_subject_dn
     scopes = {s["name"]: s for s in realm["clientScopes"]}
-    assert set(scopes) == {*API_SCOPES, CONSENT_AUTHORISATION_SCOPE}
+    assert set(scopes) == {*API_SCOPES, CONSENT_AUTHORISATION_SCOPE, CLAIMS_SCOPE}
     assert scopes[CONSENT_AUTHORISATION_SCOPE]["attributes"]["display.on.consent.screen"] == "false"
     third_party_scopes = {s for c in (MTLS, JWT) for s in clients(realm)[c.client_id]["optionalClientScopes"]}
     assert CONSENT_AUTHORISATION_SCOPE not in third_party_scopes
