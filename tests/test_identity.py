@@ -7,9 +7,8 @@ what prod adds (every AZ, protection, Shield)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,6 +26,8 @@ from lz.reachability import analyse
 from lz.render import Renderer, Rendering
 from openbanking.claims import INTERNAL_AUTHORISATION_PATHS
 from tests.conftest import ROOT, of_type
+from tests.test_edge import by, one
+from tests.test_workloads import as_list, statements
 
 Render = Callable[[str], Rendering]
 STACKS = ("dev", "prod")
@@ -51,16 +52,6 @@ def config(rendering: Rendering) -> WorkloadConfig:
     return loaded
 
 
-def one(rendering: Rendering, type_: str, **where: Any) -> dict:
-    found = [r for r in of_type(rendering, type_) if all(r.get(k) == v for k, v in where.items())]
-    assert len(found) == 1, (type_, where, [r["name"] for r in found])
-    return found[0]
-
-
-def by(rendering: Rendering, type_: str, field: str = "id") -> dict[Any, dict]:
-    return {r["outputs"].get(field, r.get(field)): r for r in of_type(rendering, type_)}
-
-
 def keycloak_container(rendering: Rendering) -> tuple[dict, dict]:
     task = one(rendering, TASK, account="identity")
     [container] = json.loads(task["inputs"]["containerDefinitions"])
@@ -69,17 +60,6 @@ def keycloak_container(rendering: Rendering) -> tuple[dict, dict]:
 
 def env(container: dict) -> dict[str, str]:
     return {v["name"]: v["value"] for v in container["environment"]}
-
-
-def policies(rendering: Rendering) -> Iterator[tuple[dict, dict]]:
-    """(role policy record, statement) for every inline role policy of the stack."""
-    for policy in of_type(rendering, "aws:iam/rolePolicy:RolePolicy"):
-        for statement in json.loads(policy["inputs"]["policy"])["Statement"]:
-            yield policy, statement
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def role_arn_of(rendering: Rendering, policy: dict) -> str:
@@ -162,8 +142,13 @@ def test_keycloak_imports_the_realm_generated_from_the_config(rendered: Render, 
     realm = json.loads(settings["OB_REALM"])
     policy = next(p for p in realm["clientPolicies"]["policies"] if p["name"] == THIRD_PARTY_POLICY)
     assert set(FAPI_PROFILES) <= set(policy["profiles"])
-    configured = {c.client_id for c in config(rendering).identity.clients}
-    assert configured and configured <= {c["clientId"] for c in realm["clients"]}
+    configured = {c.client_id: c for c in config(rendering).identity.clients}
+    clients = {c["clientId"]: c for c in realm["clients"]}
+    assert configured and set(configured) <= set(clients)
+    for client_id, client in configured.items():  # the subject as Java's X.500 parser reads it: 2.5.4.97, not its name
+        subject = clients[client_id]["attributes"]["x509.subjectdn"]
+        assert "organizationIdentifier" not in subject
+        assert ("2.5.4.97=PSDGB-OB-" in subject) is ("organizationIdentifier=" in client.certificate_subject_dn)
     task, _ = keycloak_container(rendering)
     assert len(task["inputs"]["containerDefinitions"]) < 60 * 1024  # ECS's task definition limit is 64 KiB
 
@@ -355,7 +340,7 @@ def test_the_database_and_the_secrets_are_reachable_only_from_keycloak(rendered:
     tls = one(rendering, SECRET, account="identity")
     master = cluster["outputs"]["masterUserSecrets"][0]["secretArn"]
     readers: dict[str, set[str]] = {tls["outputs"]["arn"]: set(), master: set()}
-    for policy, statement in policies(rendering):
+    for policy, statement in statements(rendering):
         if statement["Effect"] == "Allow" and "secretsmanager:GetSecretValue" in as_list(statement["Action"]):
             for resource in as_list(statement["Resource"]):
                 for secret in readers:
@@ -423,7 +408,7 @@ def test_the_rotation_function_may_do_exactly_its_job(rendered: Render, stack: s
     rendering = rendered(stack)
     function = one(rendering, "aws:lambda/function:Function", account="identity")
     granted: dict[str, set[str]] = {}
-    for policy, statement in policies(rendering):
+    for policy, statement in statements(rendering):
         if role_arn_of(rendering, policy) != function["inputs"]["role"] or statement["Effect"] != "Allow":
             continue
         for action in as_list(statement["Action"]):
