@@ -37,6 +37,8 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
     ("event_delivery", None): CORE | SIGNING | {"OB_DELIVERY_DEAD_LETTER_QUEUE_URL"},
     ("outbox_relay", None): CORE | {"OB_BASE_URL", "OB_EVENT_BUS"},
     ("event_router", None): CORE | {"OB_TABLE_PREFIX", "OB_BASE_URL", "OB_EVENT_QUEUE_URL"},
+    ("idp_certificate", None): {"OB_AWS_REGION", "OB_CERTIFICATE_ARN", "OB_TLS_HOSTNAME", "OB_ECS_CLUSTER",
+                                "OB_ECS_SERVICE"},
 }
 SECRETS: dict[tuple[str, str | None], set[str]] = {
     ("ingestion", "rabbitmq"): {"OB_AMQP_USERNAME", "OB_AMQP_PASSWORD"},
