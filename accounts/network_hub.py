@@ -1,5 +1,6 @@
 """The network hub account: Transit Gateway shared by RAM, Direct Connect and VPN, egress VPC with the
-Network Firewall and the Squid proxy fleet, Route 53 Resolver endpoints [2][3][4].
+Network Firewall and the Squid proxy fleet, Route 53 Resolver endpoints [2][3][4], and (with Keycloak) the ingress
+VPC whose public NLB passes third parties' TLS through to the identity provider.
 
 Built before the spoke accounts: it hands each spoke what its VPC needs (:meth:`spoke_vpc_args`); the
 environment then links each spoke to it (:class:`components.spoke_link.SpokeLink`).
@@ -22,6 +23,7 @@ from components.hybrid_connectivity import (
     HybridConnectivity,
     HybridConnectivityArgs,
 )
+from components.ingress_vpc import IngressVpc, IngressVpcArgs
 from components.kms_key import KmsKey, KmsKeyArgs
 from components.spoke_vpc import SpokeVpcArgs
 from components.transit_gateway import (
@@ -62,6 +64,18 @@ class ProxySizing:
     min_size: int
     #: Most Squid hosts it scales out to on CPU.
     max_size: int
+
+
+@dataclass(frozen=True)
+class IngressPlan:
+    """The public entry to the identity provider: the ingress VPC and its pass-through NLB."""
+
+    #: The ingress VPC's range (config `network.ingressVpcCidr`).
+    cidr: str
+    #: The IdP's public host (`auth.<domain>`).
+    hostname: str
+    #: Protect its Elastic IPs with Shield Advanced (config `edge.shieldAdvanced`).
+    shield_advanced: bool
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,8 @@ class NetworkHubArgs:
     dns_domains: Sequence[str] = ()
     #: IPv4 addresses of the data centre's resolvers the forwarding rules target.
     dns_resolver_ips: Sequence[str] = field(default_factory=tuple)
+    #: The public entry to the identity provider (with Keycloak); None: no ingress VPC.
+    ingress: IngressPlan | None = None
 
 
 def bucket_name_of(arn: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -134,6 +150,7 @@ class NetworkHubAccount(Account):
     proxy: EgressProxy
     hybrid: HybridConnectivity | None
     dns: DnsResolver | None
+    ingress: IngressVpc | None
 
     def __init__(self, name: str, ctx: AccountContext, args: NetworkHubArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -218,6 +235,13 @@ class NetworkHubAccount(Account):
                     resource_share_arn=self.hub.share.arn,
                     opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=self.hub.share)]))
                 for label, rule in self.dns.rules.items()]
+        self.ingress = None
+        if args.ingress is not None:
+            self.ingress = IngressVpc(f"{name}-ingress", IngressVpcArgs(
+                name_prefix=prefix, cidr_block=args.ingress.cidr, az_count=args.az_count, zone_ids=self.zone_ids,
+                region=ctx.region, account_id=ctx.account_id, flow_log_bucket_arn=args.flow_logs_bucket_arn,
+                access_logs_bucket=bucket_name_of(args.access_logs_bucket_arn),
+                shield_advanced=args.ingress.shield_advanced, hostname=args.ingress.hostname), opts=self.child)
         self.register_outputs({
             "transitGatewayId": self.hub.transit_gateway_id,
             "egressVpcId": self.egress.vpc_id,

@@ -233,7 +233,7 @@ def functions_of(services: Sequence[str], deployables: Mapping[str, Deployable])
         elif spec.schedule is not None:
             wanted = bool(spec.tables) and set(spec.tables) <= tables
         else:
-            wanted = False  # the authorizer lives in the api account
+            wanted = False  # the authorizer lives in the api account, idp_certificate in the identity account
         if wanted:
             functions[name] = spec
     return functions

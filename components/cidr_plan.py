@@ -15,6 +15,9 @@ SPOKE_TIERS = ("private", "data", "tgw")
 #: Tiers of the egress/inspection VPC: TGW ENIs, firewall endpoints, NAT gateways (public), and the
 #: services the spokes reach (Squid proxy fleet and its NLB, Route 53 Resolver endpoints).
 EGRESS_TIERS = ("tgw", "firewall", "public", "services")
+#: Tiers of the network account's ingress VPC (never attached to the Transit Gateway): the public NLB's nodes
+#: and Elastic IPs (public), and the interface endpoint to the identity account's endpoint service (endpoint).
+INGRESS_TIERS = ("public", "endpoint")
 #: The smallest subnet the plan hands out (AWS reserves 5 addresses in every subnet).
 MIN_SUBNET_PREFIX = 27
 

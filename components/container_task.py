@@ -1,12 +1,12 @@
 """A Fargate task definition for one container, hardened, with its two roles and its log group.
 
-The container runs as the Dockerfile's non-root user on a read-only root file system (a small writable
-volume at `/tmp` only), unprivileged, with every Linux capability dropped and an init process; its health
-check is the one its Dockerfile declares. Settings arrive as `environment`, credentials only as `secrets`
-(ECS reads them from Secrets Manager at start with the *execution* role, which may read exactly those
-secrets, pull exactly its image repository and write exactly its log group). The *task* role, what the
-code may do, is `policy_statements` and nothing more. Logs go through `awslogs` (non-blocking) to a
-KMS-encrypted group with the configured retention.
+The container runs as the Dockerfile's non-root user on a read-only root file system (small task-local
+writable volumes at `/tmp` and wherever the container says it must write), unprivileged, with every Linux
+capability dropped and an init process; its health check is the one its Dockerfile declares. Settings arrive
+as `environment`, credentials only as `secrets` (ECS reads them from Secrets Manager at start with the
+*execution* role, which may read exactly those secrets, pull exactly its image repository and write exactly
+its log group). The *task* role, what the code may do, is `policy_statements` and nothing more. Logs go
+through `awslogs` (non-blocking) to a KMS-encrypted group with the configured retention.
 """
 
 from __future__ import annotations
@@ -60,6 +60,12 @@ class ContainerSpec:
     port: int | None = None
     #: The command, when not the image's own (e.g. a one-off migration in a service image).
     command: Sequence[str] | None = None
+    #: The entry point, when not the image's own (e.g. a shell that writes files from secrets before starting).
+    entry_point: Sequence[str] | None = None
+    #: Further writable places besides `/tmp`, each a task-local scratch volume (the root file system stays read-only).
+    writable_paths: Sequence[str] = ()
+    #: Seconds after start before a failed health check counts (a slow-starting server needs more).
+    health_check_start_period_seconds: int = 30
     #: Settings (plain values): OB_* variables the code reads.
     environment: Mapping[str, pulumi.Input[str]] | None = None
     #: Variable -> Secrets Manager `valueFrom` (a secret ARN, or `<arn>:<json key>::`).
@@ -118,6 +124,9 @@ class ContainerTask(pulumi.ComponentResource):
         overlap = set(spec.environment or {}) & set(spec.secrets or {})
         if overlap:
             raise ValueError(f"{name}: {sorted(overlap)} set both as plain environment and as secrets")
+        writable = ["/tmp", *spec.writable_paths]
+        if len(set(writable)) != len(writable) or not all(w.startswith("/") and w != "/" for w in writable):
+            raise ValueError(f"{name}: writable paths {writable} must be distinct absolute directories")
         child = pulumi.ResourceOptions(parent=self)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=f"/ecs/{args.family}", kms_key_id=args.log_kms_key_arn,
@@ -164,11 +173,12 @@ class ContainerTask(pulumi.ComponentResource):
             "readonlyRootFilesystem": True,
             "privileged": False,
             "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-            "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+            "mountPoints": [{"sourceVolume": _volume(path), "containerPath": path, "readOnly": False}
+                            for path in writable],
             "environment": environment,
             "secrets": secrets,
             "healthCheck": {"command": list(spec.health_check), "interval": 15, "timeout": 5, "retries": 3,
-                            "startPeriod": 30},
+                            "startPeriod": spec.health_check_start_period_seconds},
             "logConfiguration": {"logDriver": "awslogs", "options": {
                 "awslogs-group": self.log_group.name, "awslogs-region": args.region,
                 "awslogs-stream-prefix": self.CONTAINER, "mode": "non-blocking", "max-buffer-size": "4m"}},
@@ -178,6 +188,8 @@ class ContainerTask(pulumi.ComponentResource):
             container["portMappings"] = [{"containerPort": spec.port, "protocol": "tcp"}]
         if spec.command is not None:
             container["command"] = list(spec.command)
+        if spec.entry_point is not None:
+            container["entryPoint"] = list(spec.entry_point)
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task-definition",
             family=args.family,
@@ -189,13 +201,19 @@ class ContainerTask(pulumi.ComponentResource):
                                                                        cpu_architecture=args.cpu_architecture),
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
-            # The only writable place: a task-local scratch volume at /tmp (the root file system is read-only).
-            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name="tmp")],
+            # The only writable places: task-local scratch volumes (/tmp and any the container names; the root
+            # file system is read-only).
+            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=_volume(path)) for path in writable],
             container_definitions=pulumi.Output.json_dumps([container]),
             opts=child,
         )
         self.task_definition_arn = self.task_definition.arn
         self.register_outputs({"taskDefinitionArn": self.task_definition_arn, "taskRoleArn": self.task_role.arn})
+
+
+def _volume(path: str) -> str:
+    """The scratch volume of a writable path: `tmp` for /tmp, `opt-keycloak-data` for /opt/keycloak/data."""
+    return path.strip("/").replace("/", "-").replace("_", "-")
 
 
 def _secret_arn(value_from: pulumi.Input[str]) -> pulumi.Output[str]:

@@ -7,6 +7,9 @@ private key, and each service does not carry its own TLS stack. The NLB is reach
 VPC endpoint service (PrivateLink): its security group admits nothing from the VPC, and PrivateLink traffic
 is admitted by the endpoint service's allowed principals.
 
+A service that must see its clients' certificates in its own TLS session (the IdP: RFC 8705 binds tokens to
+them) gets a TCP pass-through listener instead (:class:`TcpPassthrough`) and terminates TLS in its tasks.
+
 The service runs in the private subnets without public IPs, with ECS Exec off, a deployment circuit breaker
 that rolls back, tasks spread over the AZs, and target-tracking autoscaling on CPU between its minimum and
 maximum task count.
@@ -71,6 +74,27 @@ class InternalTls:
 
 
 @dataclass(frozen=True)
+class TcpPassthrough:
+    """A TCP listener that passes the client's TLS session through to the tasks, which terminate it themselves:
+    for a server that must see the client certificate of the TLS session (RFC 8705 token binding at the IdP)."""
+
+    #: The listener port PrivateLink traffic arrives on.
+    port: int = 443
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    """How the load balancer checks a task, when not plain HTTP on the traffic port."""
+
+    #: The port the health endpoint listens on (e.g. Keycloak's management port 9000).
+    port: int
+    #: `HTTP` or `HTTPS` (an HTTPS check does not verify the certificate).
+    protocol: str = "HTTP"
+    #: The path that answers 200 when the task can take traffic.
+    path: str = "/health"
+
+
+@dataclass(frozen=True)
 class FargateServiceArgs:
     """One service and its load balancer."""
 
@@ -105,6 +129,17 @@ class FargateServiceArgs:
     deletion_protection: bool = True
     #: Capacity: on-demand Fargate, or Fargate Spot (the sandbox).
     spot: bool = False
+    #: A TCP pass-through listener instead of `tls` (the tasks terminate TLS themselves).
+    passthrough: TcpPassthrough | None = None
+    #: The health check on another port or protocol than HTTP on the traffic port (`health_path` is then unused).
+    health: TargetHealth | None = None
+    #: Ports the service's own tasks reach each other on (a cluster's membership and transport, e.g. JGroups
+    #: 7800 and its failure detection 57800): open between the tasks' security group and itself, nothing else.
+    peer_ports: Sequence[int] = ()
+    #: Seconds ECS ignores failing load balancer health checks after a task starts.
+    health_check_grace_seconds: int = 60
+    #: What the service must wait for before its first tasks start (e.g. the secret its tasks read being filled).
+    ready: Sequence[pulumi.Resource] = ()
 
 
 class FargateService(pulumi.ComponentResource):
@@ -118,10 +153,15 @@ class FargateService(pulumi.ComponentResource):
             raise ValueError(f"{name}: tasks must satisfy 1 <= min ({args.min_tasks}) <= max ({args.max_tasks})")
         if len(args.service_name) > 32:
             raise ValueError(f"{name}: service name {args.service_name!r} is longer than a load balancer's 32 characters")
-        if (args.tls is None) != (args.task.container.port is None):
-            raise ValueError(f"{name}: a container port needs a TLS listener in front of it, and a listener a port")
-        if args.tls is not None and args.access_logs_bucket is None:
+        if args.tls is not None and args.passthrough is not None:
+            raise ValueError(f"{name}: one listener: TLS termination or TCP pass-through, not both")
+        listens = args.tls is not None or args.passthrough is not None
+        if listens != (args.task.container.port is not None):
+            raise ValueError(f"{name}: a container port needs a listener in front of it, and a listener a port")
+        if listens and args.access_logs_bucket is None:
             raise ValueError(f"{name}: the load balancer needs an access-logs bucket")
+        if args.health is not None and args.health.protocol not in ("HTTP", "HTTPS"):
+            raise ValueError(f"{name}: health check protocol {args.health.protocol!r} is not HTTP or HTTPS")
         child = pulumi.ResourceOptions(parent=self)
         self.task = ContainerTask(f"{name}-task", args.task, opts=child)
 
@@ -129,7 +169,17 @@ class FargateService(pulumi.ComponentResource):
         load_balancers: list[aws.ecs.ServiceLoadBalancerArgs] = []
         listener: aws.lb.Listener | None = None
         port = args.task.container.port
-        if args.tls is not None and port is not None:
+        for peer in sorted(set(args.peer_ports)):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-peers-in-{peer}", security_group_id=args.security_group_id, ip_protocol="tcp",
+                from_port=peer, to_port=peer, referenced_security_group_id=args.security_group_id,
+                description="from the service's own tasks (cluster)", opts=child)
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-peers-out-{peer}", security_group_id=args.security_group_id, ip_protocol="tcp",
+                from_port=peer, to_port=peer, referenced_security_group_id=args.security_group_id,
+                description="to the service's own tasks (cluster)", opts=child)
+        if listens and port is not None:
+            health_port = args.health.port if args.health is not None else port
             lb_sg = aws.ec2.SecurityGroup(
                 f"{name}-nlb", vpc_id=args.vpc_id, tags={"Name": f"{name}-nlb"},
                 description=f"{args.service_name} NLB: reached through PrivateLink only, forwards to the tasks",
@@ -142,6 +192,15 @@ class FargateService(pulumi.ComponentResource):
                 f"{name}-tasks-from-nlb", security_group_id=args.security_group_id, ip_protocol="tcp", from_port=port,
                 to_port=port, referenced_security_group_id=lb_sg.id, description="the NLB only",
                 opts=pulumi.ResourceOptions(parent=lb_sg))
+            if health_port != port:
+                aws.vpc.SecurityGroupEgressRule(
+                    f"{name}-nlb-to-health", security_group_id=lb_sg.id, ip_protocol="tcp", from_port=health_port,
+                    to_port=health_port, referenced_security_group_id=args.security_group_id,
+                    description="health checks of the tasks", opts=pulumi.ResourceOptions(parent=lb_sg))
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-health-from-nlb", security_group_id=args.security_group_id, ip_protocol="tcp",
+                    from_port=health_port, to_port=health_port, referenced_security_group_id=lb_sg.id,
+                    description="the NLB's health checks only", opts=pulumi.ResourceOptions(parent=lb_sg))
             self.load_balancer = aws.lb.LoadBalancer(
                 f"{name}-nlb",
                 name=args.service_name,
@@ -166,19 +225,30 @@ class FargateService(pulumi.ComponentResource):
                 deregistration_delay=30,
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
                     protocol="HTTP", path=args.health_path, port="traffic-port", matcher="200", interval=10,
-                    healthy_threshold=3, unhealthy_threshold=3),
+                    healthy_threshold=3, unhealthy_threshold=3) if args.health is None else
+                aws.lb.TargetGroupHealthCheckArgs(
+                    protocol=args.health.protocol, path=args.health.path, port=str(args.health.port), matcher="200",
+                    interval=10, healthy_threshold=3, unhealthy_threshold=3),
                 opts=child,
             )
-            listener = aws.lb.Listener(
-                f"{name}-tls",
-                load_balancer_arn=self.load_balancer.arn,
-                port=args.tls.port,
-                protocol="TLS",
-                certificate_arn=args.tls.certificate_arn,
-                ssl_policy=NLB_TLS_POLICY,
-                default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
-                opts=pulumi.ResourceOptions(parent=self.load_balancer),
-            )
+            forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+            if args.tls is not None:
+                listener = aws.lb.Listener(
+                    f"{name}-tls",
+                    load_balancer_arn=self.load_balancer.arn,
+                    port=args.tls.port,
+                    protocol="TLS",
+                    certificate_arn=args.tls.certificate_arn,
+                    ssl_policy=NLB_TLS_POLICY,
+                    default_actions=forward,
+                    opts=pulumi.ResourceOptions(parent=self.load_balancer),
+                )
+            else:
+                assert args.passthrough is not None
+                # No TLS here: the client's TLS session (and its certificate) reaches the task.
+                listener = aws.lb.Listener(
+                    f"{name}-tcp", load_balancer_arn=self.load_balancer.arn, port=args.passthrough.port,
+                    protocol="TCP", default_actions=forward, opts=pulumi.ResourceOptions(parent=self.load_balancer))
             load_balancers.append(aws.ecs.ServiceLoadBalancerArgs(
                 target_group_arn=target_group.arn, container_name=ContainerTask.CONTAINER, container_port=port))
 
@@ -194,7 +264,7 @@ class FargateService(pulumi.ComponentResource):
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.subnet_ids), security_groups=[args.security_group_id], assign_public_ip=False),
             load_balancers=load_balancers,
-            health_check_grace_period_seconds=60 if load_balancers else None,
+            health_check_grace_period_seconds=args.health_check_grace_seconds if load_balancers else None,
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
@@ -205,7 +275,7 @@ class FargateService(pulumi.ComponentResource):
             wait_for_steady_state=False,
             # Autoscaling owns the running count once the service exists.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"],
-                                        depends_on=[listener] if listener is not None else []),
+                                        depends_on=[*([listener] if listener is not None else []), *args.ready]),
         )
         target = aws.appautoscaling.Target(
             f"{name}-scaling",

@@ -41,6 +41,7 @@ SPOKE_SEGMENTS = frozenset({Segment.WORKLOADS, Segment.IDENTITY, Segment.EDGE, S
 #: too because TGW routing is stateless: identity's own calls to on-prem need the return route. Egress
 #: routes back to every spoke (return traffic) and to on-prem (the Route 53 Resolver outbound endpoint);
 #: on-prem reaches the egress VPC's services subnets only (the Resolver inbound endpoint), by static route.
+#: The network account's ingress VPC (components/ingress_vpc.py) is no segment here: it is attached to nothing.
 REACHES: Mapping[Segment, frozenset[Segment]] = {
     Segment.WORKLOADS: frozenset({Segment.ONPREM, Segment.EGRESS}),
     Segment.IDENTITY: frozenset({Segment.ONPREM, Segment.EGRESS}),

@@ -23,6 +23,9 @@ SPOKE_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "sts", "kms", "secret
 WORKLOAD_INTERFACE_ENDPOINTS = (*SPOKE_INTERFACE_ENDPOINTS, "sqs", "events", "xray")
 #: And the api account's: X-Ray (the authorizer's traces).
 API_INTERFACE_ENDPOINTS = (*SPOKE_INTERFACE_ENDPOINTS, "xray")
+#: And the identity account's: ACM and ECS (the IdP certificate's rotation exports it and redeploys Keycloak), X-Ray
+#: (the rotation function's traces).
+IDENTITY_INTERFACE_ENDPOINTS = (*SPOKE_INTERFACE_ENDPOINTS, "acm", "ecs", "xray")
 #: Gateway endpoints (free, routed through the route tables).
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 

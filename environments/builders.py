@@ -17,10 +17,17 @@ import pulumi
 import openbanking
 from accounts.api import ApiAccount
 from accounts.base import Account, AccountContext
-from accounts.identity import IdentityAccount
+from accounts.identity import IdentityAccount, auth_host
 from accounts.keys import AccountKey, AccountRole
 from accounts.log_archive import LogArchiveAccount, LogArchiveArgs, OpenSearchSizing, ReplicaPlacement
-from accounts.network_hub import NetworkHubAccount, NetworkHubArgs, ProxySizing, SpokePlan, bucket_name_of
+from accounts.network_hub import (
+    IngressPlan,
+    NetworkHubAccount,
+    NetworkHubArgs,
+    ProxySizing,
+    SpokePlan,
+    bucket_name_of,
+)
 from accounts.organization import SECURITY, OrganizationAccount, OrganizationArgs, TrailSettings
 from accounts.sandbox import SandboxAccount
 from accounts.security import SecurityAccount, SecurityArgs
@@ -43,13 +50,14 @@ from components.log_bucket import Lifecycle
 from components.organization_structure import NewAccount
 from components.spoke_vpc import SpokeVpcArgs
 from components.transit_gateway import Segment
-from components.vpc_baseline import API_INTERFACE_ENDPOINTS, WORKLOAD_INTERFACE_ENDPOINTS
+from components.vpc_baseline import API_INTERFACE_ENDPOINTS, IDENTITY_INTERFACE_ENDPOINTS, WORKLOAD_INTERFACE_ENDPOINTS
 from openbanking.common.tables import TABLES
 from openbanking.deployables import DEPLOYABLES
 
 from .config import DataClassification, FoundationConfig, SandboxConfig, WorkloadConfig, WorkloadNetwork
 from .edge import api_account_args
 from .foundation import FoundationExports
+from .identity import identity_account_args
 from .providers import default_tags, second_region_provider
 
 
@@ -97,6 +105,8 @@ class EnvironmentAssembly(Assembly):
             return replace(args, interface_endpoints=WORKLOAD_INTERFACE_ENDPOINTS)
         if key.role is AccountRole.API:
             return replace(args, interface_endpoints=API_INTERFACE_ENDPOINTS)
+        if key.role is AccountRole.IDENTITY:
+            return replace(args, interface_endpoints=IDENTITY_INTERFACE_ENDPOINTS)
         return args
 
 
@@ -241,7 +251,18 @@ def network_hub_args(config: WorkloadConfig | SandboxConfig, foundation: Foundat
                            for c in (vpn.customer_gateways if vpn else [])],
         dns_domains=dns.domains if dns else (),
         dns_resolver_ips=dns.resolver_ips if dns else (),
+        ingress=ingress_plan(config),
     )
+
+
+def ingress_plan(config: WorkloadConfig | SandboxConfig) -> IngressPlan | None:
+    """The public entry to Keycloak (the ingress VPC); None for an external IdP or a sandbox stack."""
+    if not isinstance(config, WorkloadConfig) or config.identity.provider != "keycloak":
+        return None
+    cidr = config.network.ingress_vpc_cidr
+    if cidr is None:
+        raise RuntimeError("the config's rules require network.ingressVpcCidr with Keycloak")
+    return IngressPlan(cidr=cidr, hostname=auth_host(config.domain), shield_advanced=config.edge.shield_of(config.stage))
 
 
 def build_network_hub(config: WorkloadConfig | SandboxConfig, assembly: EnvironmentAssembly,
@@ -255,12 +276,21 @@ def build_network_hub(config: WorkloadConfig | SandboxConfig, assembly: Environm
 #: the program reads its registry from lives, so images and archives are built from the very code described.
 SERVICES_DIR = Path(openbanking.__file__).resolve().parents[1]
 #: Who calls each exposed service through PrivateLink: the api account's gateway, and the IdP where it records
-#: the PSU's decision on the services' internal authorisation endpoints (ais, pis).
+#: the PSU's decision on the services' internal authorisation endpoints (ais, pis; with Keycloak only: an external
+#: IdP does not run in the identity account).
 ENDPOINT_CALLERS: dict[str, tuple[AccountRole, ...]] = {
     "ais": (AccountRole.API, AccountRole.IDENTITY),
     "pis": (AccountRole.API, AccountRole.IDENTITY),
     "events": (AccountRole.API,),
 }
+
+
+def endpoint_callers(config: WorkloadConfig, service: str) -> tuple[AccountRole, ...]:
+    """The account roles allowed to connect to `service`'s endpoint service in this stack."""
+    callers = ENDPOINT_CALLERS[service]
+    if config.identity.provider != "keycloak":
+        callers = tuple(role for role in callers if role is not AccountRole.IDENTITY)
+    return callers
 
 
 def feed_owner(config: WorkloadConfig) -> str | None:
@@ -323,7 +353,7 @@ def workload_args(config: WorkloadConfig, assembly: EnvironmentAssembly, key: Ac
         event_publisher_account_ids=[ids[AccountKey.of_workload(n)] for n in raisers if n != events_at]
         if name == events_at else [],
         delivery_concurrency=events.delivery_concurrency if events is not None else 0,
-        endpoint_principals={service: [ids[AccountKey(role)] for role in ENDPOINT_CALLERS[service]]
+        endpoint_principals={service: [ids[AccountKey(role)] for role in endpoint_callers(config, service)]
                              for service in services if service in ENDPOINT_CALLERS},
         internal_ca_arn=config.internal_certificate_authority_arn, internal_domain=f"internal.{config.domain}",
         public_base_url=f"https://api.{config.domain}", financial_id=config.open_banking.financial_id,
@@ -350,15 +380,22 @@ def build_api(config: WorkloadConfig, assembly: EnvironmentAssembly, ctx: Accoun
         waf_logs_bucket_arn=assembly.foundation.waf_logs_bucket_arn), opts=assembly.child)
 
 
+def build_identity(config: WorkloadConfig, assembly: EnvironmentAssembly, ctx: AccountContext) -> Account:
+    return IdentityAccount(_name(config, ctx), ctx, identity_account_args(
+        config, vpc=assembly.spoke_vpc(config, ctx.key), network_account_id=config.accounts.network,
+        access_logs_bucket_arn=assembly.foundation.access_logs_bucket_arn, services_dir=SERVICES_DIR),
+        opts=assembly.child)
+
+
 EnvironmentBuilder = Callable[[WorkloadConfig, EnvironmentAssembly, AccountContext], Account]
 SandboxBuilder = Callable[[SandboxConfig, EnvironmentAssembly, AccountContext], Account]
 
-#: A workload stack: the network hub first (every spoke VPC joins it), the identity account, one workload account
-#: per entry of `workloads`, then the api account (it routes to the workloads' endpoint services).
+#: A workload stack: the network hub first (every spoke VPC joins it), the identity account (the api account's
+#: authorizer trusts its issuer), one workload account per entry of `workloads`, then the api account (it routes to
+#: the workloads' endpoint services). The environment then links the identity account to the others.
 WORKLOAD_ACCOUNTS: dict[AccountRole, EnvironmentBuilder] = {
     AccountRole.NETWORK: build_network_hub,
-    AccountRole.IDENTITY: lambda config, assembly, ctx: IdentityAccount(
-        _name(config, ctx), ctx, vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child),
+    AccountRole.IDENTITY: build_identity,
     AccountRole.WORKLOAD: build_workload,
     AccountRole.API: build_api,
 }

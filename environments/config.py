@@ -20,14 +20,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from accounts.keys import AccountRole
-from components.cidr_plan import EGRESS_TIERS, MIN_SUBNET_PREFIX, SPOKE_TIERS
+from components.cidr_plan import EGRESS_TIERS, INGRESS_TIERS, MIN_SUBNET_PREFIX, SPOKE_TIERS
+from openbanking.claims import API_SCOPES
 
 CONFIG_KEY = "landingzone:environment"
 #: The project's directory (Pulumi.yaml): files the config names are relative to it.
@@ -295,6 +298,21 @@ _FARGATE_MEMORY = {256: (512, 2048, 512), 512: (1024, 4096, 1024), 1024: (2048, 
                    16384: (32768, 122880, 8192)}
 
 
+def fargate_problems(cpu: int, memory: int, min_tasks: int, max_tasks: int) -> list[tuple[str, str]]:
+    """(key, problem) for a task size Fargate does not run, or a task range out of order."""
+    problems = []
+    if cpu not in _FARGATE_MEMORY:
+        problems.append(("cpu", f"{cpu} is not a Fargate size ({', '.join(map(str, _FARGATE_MEMORY))})"))
+    else:
+        low, high, step = _FARGATE_MEMORY[cpu]
+        if not (low <= memory <= high and (memory - low) % step == 0):
+            problems.append(("memory", f"{memory} does not go with cpu {cpu} (Fargate: {low}-{high} "
+                             f"MiB in steps of {step})"))
+    if max_tasks < min_tasks:
+        problems.append(("maxTasks", f"{max_tasks} is below minTasks ({min_tasks})"))
+    return problems
+
+
 class ServiceSizing(_Model):
     """How one service runs: task size, how many tasks, and which image."""
 
@@ -310,16 +328,7 @@ class ServiceSizing(_Model):
 
     @model_validator(mode="after")
     def _fits_fargate(self) -> Self:
-        problems = []
-        if self.cpu not in _FARGATE_MEMORY:
-            problems.append(("cpu", f"{self.cpu} is not a Fargate size ({', '.join(map(str, _FARGATE_MEMORY))})"))
-        else:
-            low, high, step = _FARGATE_MEMORY[self.cpu]
-            if not (low <= self.memory <= high and (self.memory - low) % step == 0):
-                problems.append(("memory", f"{self.memory} does not go with cpu {self.cpu} (Fargate: {low}-{high} "
-                                 f"MiB in steps of {step})"))
-        if self.max_tasks < self.min_tasks:
-            problems.append(("maxTasks", f"{self.max_tasks} is below minTasks ({self.min_tasks})"))
+        problems = fargate_problems(self.cpu, self.memory, self.min_tasks, self.max_tasks)
         if problems:
             raise section_problems(problems)
         return self
@@ -344,8 +353,8 @@ class WorkloadServices(_Model):
         return [name for name in ("ais", "pis", "events", "ingestion") if getattr(self, name) is not None]
 
 
-class LedgerSizing(_Model):
-    """Aurora PostgreSQL Serverless v2: the account's copy of the system of record."""
+class AuroraSizing(_Model):
+    """Aurora PostgreSQL Serverless v2: capacity, instances and backups of one cluster."""
 
     #: Capacity range in Aurora capacity units (0.5 steps; a minimum of 0 lets an idle cluster pause).
     min_capacity: Annotated[float, Field(ge=0, le=256, multiple_of=0.5)] = 0.5
@@ -354,14 +363,19 @@ class LedgerSizing(_Model):
     instances: Annotated[int, Field(ge=1, le=15)] = 1
     #: Days of automated backups.
     backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
-    #: The migration task's image digest, promoted like the services'; omitted: built at `pulumi up`.
-    migration_image: Digest | None = None
 
     @model_validator(mode="after")
     def _range_in_order(self) -> Self:
         if self.max_capacity < self.min_capacity:
             raise section_problems([("maxCapacity", f"{self.max_capacity} is below minCapacity ({self.min_capacity})")])
         return self
+
+
+class LedgerSizing(AuroraSizing):
+    """Aurora PostgreSQL Serverless v2: the account's copy of the system of record."""
+
+    #: The migration task's image digest, promoted like the services'; omitted: built at `pulumi up`.
+    migration_image: Digest | None = None
 
 
 class CacheSizing(_Model):
@@ -527,6 +541,16 @@ class Network(_Model):
         """camelCase key -> CIDR of the spoke VPCs this section plans (the workload VPCs are elsewhere)."""
         return {}
 
+    def detached_cidrs(self) -> dict[str, str]:
+        """camelCase key -> CIDR of the VPCs this section plans outside the Transit Gateway (the ingress VPC)."""
+        return {}
+
+    def vpc_plans(self) -> dict[str, tuple[str, int]]:
+        """camelCase key -> (CIDR, subnet tiers) of every VPC this section plans."""
+        return {"egressVpcCidr": (self.egress_vpc_cidr, len(EGRESS_TIERS)),
+                **{key: (cidr, len(SPOKE_TIERS)) for key, cidr in self.spoke_cidrs().items()},
+                **{key: (cidr, len(INGRESS_TIERS)) for key, cidr in self.detached_cidrs().items()}}
+
     @field_validator("egress_allowed_domains")
     @classmethod
     def _each_domain_once(cls, domains: list[str]) -> list[str]:
@@ -546,9 +570,7 @@ class Network(_Model):
     @model_validator(mode="after")
     def _vpcs_fit_the_azs(self) -> Self:
         """Each VPC holds its subnet tiers in every AZ: the very plan the VPC components carve."""
-        cidrs = {"egressVpcCidr": (self.egress_vpc_cidr, len(EGRESS_TIERS))}
-        cidrs |= {key: (cidr, len(SPOKE_TIERS)) for key, cidr in self.spoke_cidrs().items()}
-        problems = [(key, problem) for key, (cidr, tiers) in cidrs.items()
+        problems = [(key, problem) for key, (cidr, tiers) in self.vpc_plans().items()
                     if (problem := subnet_plan_problem(cidr, tiers, self.availability_zones))]
         if problems:
             raise section_problems(problems)
@@ -564,12 +586,19 @@ class WorkloadNetwork(Network):
 
     identity_vpc_cidr: VpcCidr
     api_vpc_cidr: VpcCidr
+    #: The ingress VPC of the network account: the public NLB third parties reach `auth.<domain>` through,
+    #: passing TLS through to the identity account over PrivateLink. Never attached to the Transit Gateway.
+    #: Required with `identity.provider: keycloak`, refused otherwise.
+    ingress_vpc_cidr: VpcCidr | None = None
     direct_connect: DirectConnect | None = None
     vpn: Vpn | None = None
     on_premises_dns: OnPremisesDns | None = None
 
     def spoke_cidrs(self) -> dict[str, str]:
         return {"identityVpcCidr": self.identity_vpc_cidr, "apiVpcCidr": self.api_vpc_cidr}
+
+    def detached_cidrs(self) -> dict[str, str]:
+        return {"ingressVpcCidr": self.ingress_vpc_cidr} if self.ingress_vpc_cidr is not None else {}
 
     @model_validator(mode="after")
     def _hybrid_links_fit_together(self) -> Self:
@@ -849,6 +878,234 @@ class EdgeSettings(_Model):
         return self.perimeter_of(stage) is Perimeter.CLOUDFRONT
 
 
+# --- identity -----------------------------------------------------------------------------------------------
+
+def _https_url(v: str) -> str:
+    """An absolute https URL of a DNS host (no user info, query or fragment): what an OAuth endpoint, an issuer or a
+    JWKS location must be."""
+    parts = urlsplit(v)
+    host = parts.hostname or ""
+    if parts.scheme != "https" or not host or parts.username or parts.password or parts.query or parts.fragment \
+            or not re.fullmatch(rf"{_LABEL}(\.{_LABEL})*\.{_TLD}", host) or "*" in v or len(v) > 2000:
+        raise ValueError("is not an https URL of a DNS name (no user info, query, fragment or wildcard)")
+    try:
+        parts.port  # noqa: B018 - a bad port raises
+    except ValueError:
+        raise ValueError("is not an https URL of a DNS name (its port is not a number)") from None
+    return v
+
+
+def _redirect_uri(v: str) -> str:
+    """FAPI: redirect URIs are https and matched exactly, so no wildcard and no fragment (a query is allowed)."""
+    parts = urlsplit(v)
+    host = parts.hostname or ""
+    if parts.scheme != "https" or not host or parts.fragment or parts.username or "*" in v or len(v) > 2000 \
+            or not re.fullmatch(rf"{_LABEL}(\.{_LABEL})*\.{_TLD}", host):
+        raise ValueError("is not an exact https redirect URI (a DNS host, no fragment, user info or wildcard)")
+    return v
+
+
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+RedirectUri = Annotated[str, AfterValidator(_redirect_uri)]
+
+#: `<registry account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest>`: an image in the bank's ECR
+#: registry, pinned by digest (Fargate pulls it through the VPC's ECR endpoints; nothing from the internet).
+ECR_IMAGE = re.compile(r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9])\.amazonaws\.com/"
+                       r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)@(?P<digest>sha256:[0-9a-f]{64})$")
+
+
+def _ecr_image(v: str) -> str:
+    if len(v) > 400 or not ECR_IMAGE.match(v):
+        raise ValueError("is not an image in an ECR registry pinned by digest "
+                         "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex digits>)")
+    return v
+
+
+EcrImage = Annotated[str, AfterValidator(_ecr_image)]
+#: The organisation id of an Open Banking participant (the directory's 18-character id).
+OrganisationId = Annotated[str, Field(pattern=r"^[0-9A-Za-z]{18}$")]
+#: Names the realm file may hold (Keycloak realm names and client ids).
+RealmName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
+ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
+#: The ETSI organisation identifier of an eIDAS or OBWAC certificate: `PSDGB-OB-<org id>` and the like.
+_PSD2_ORGANISATION = re.compile(r"^PSD[A-Z]{2}-[A-Z]{2,8}-(?P<id>.+)$")
+
+
+def organisation_of_subject(subject: str) -> str | None:
+    """The organisation a client certificate's subject names, as the services read it from the certificate
+    (`openbanking.security.certificates.tpp_id_of`): `organizationIdentifier` (`PSDGB-OB-<id>` -> `<id>`), else
+    the OU. ValueError when `subject` is not an RFC 4514 distinguished name."""
+    try:
+        name = x509.Name.from_rfc4514_string(subject, {"organizationIdentifier": NameOID.ORGANIZATION_IDENTIFIER})
+    except ValueError:
+        raise ValueError("is not an RFC 4514 distinguished name (e.g. 'CN=<software id>,OU=<org id>,O=OpenBanking,"
+                         "C=GB')") from None
+    for attribute in name.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER):
+        value = str(attribute.value).strip()
+        match = _PSD2_ORGANISATION.match(value)
+        return match.group("id") if match else value
+    for attribute in name.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME):
+        return str(attribute.value).strip() or None
+    return None
+
+
+class RealmSettings(_Model):
+    """The Keycloak realm third parties use (generated from this and `clients`: components/keycloak_realm.py)."""
+
+    #: The realm's name: the issuer is `https://auth.<domain>/realms/<name>`.
+    name: RealmName = "openbanking"
+    #: Seconds an access token is valid (FAPI: short-lived, since a bearer of a stolen certificate could use it).
+    access_token_lifespan_seconds: Annotated[int, Field(ge=60, le=900)] = 300
+    #: Seconds an authorization code is valid (it is exchanged at once).
+    authorization_code_lifespan_seconds: Annotated[int, Field(ge=10, le=120)] = 60
+    #: Seconds a pushed authorization request's `request_uri` is valid (RFC 9126).
+    par_request_uri_lifespan_seconds: Annotated[int, Field(ge=10, le=600)] = 60
+    #: Seconds a CIBA authentication request waits for the PSU's decision.
+    ciba_expires_in_seconds: Annotated[int, Field(ge=30, le=600)] = 120
+    #: Seconds a CIBA client waits between polls of the token endpoint.
+    ciba_poll_interval_seconds: Annotated[int, Field(ge=1, le=60)] = 5
+    #: Seconds a PSU's session may stay idle, and at most lasts.
+    sso_session_idle_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+    sso_session_max_seconds: Annotated[int, Field(ge=300, le=86400)] = 1800
+
+    @model_validator(mode="after")
+    def _session_in_order(self) -> Self:
+        if self.sso_session_max_seconds < self.sso_session_idle_seconds:
+            raise section_problems([("ssoSessionMaxSeconds", f"{self.sso_session_max_seconds} is below "
+                                     f"ssoSessionIdleSeconds ({self.sso_session_idle_seconds})")])
+        return self
+
+
+class ThirdPartyClient(_Model):
+    """A third party's OAuth client, registered by config until dynamic client registration exists."""
+
+    #: The client id (the directory's software statement id).
+    client_id: ClientId
+    #: The TPP's Open Banking organisation id: the `org_id` claim of its tokens, and the organisation its
+    #: certificate's subject names.
+    organisation_id: OrganisationId
+    #: The subject of the TPP's transport certificate (RFC 4514), matched exactly by `tls_client_auth`.
+    certificate_subject_dn: Annotated[str, Field(min_length=3, max_length=1024)]
+    #: Where the TPP publishes its signing keys (request objects, client assertions): the directory's keystore.
+    jwks_uri: HttpsUrl
+    #: The redirect URIs, matched exactly.
+    redirect_uris: Annotated[list[RedirectUri], Field(min_length=1, max_length=20)]
+    #: The OBIE scopes it may ask for (`accounts`, `payments`, `fundsconfirmations`).
+    scopes: Annotated[list[str], Field(min_length=1)]
+    #: How it authenticates at the token endpoint: its certificate (`tls_client_auth`) or a JWT signed with a key
+    #: of its JWKS (`private_key_jwt`). Either way its tokens are bound to its certificate.
+    authentication: Literal["tls_client_auth", "private_key_jwt"] = "tls_client_auth"
+    #: The algorithm its request objects and client assertions are signed with.
+    signing_algorithm: Literal["PS256", "ES256"] = "PS256"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems: list[tuple[str, str]] = []
+        try:
+            organisation = organisation_of_subject(self.certificate_subject_dn)
+        except ValueError as exc:
+            problems.append(("certificateSubjectDn", f"{as_written(self.certificate_subject_dn)} {exc}"))
+        else:
+            if organisation != self.organisation_id:
+                problems.append(("certificateSubjectDn", f"{as_written(self.certificate_subject_dn)} names the "
+                                 f"organisation {as_written(organisation)}, not organisationId "
+                                 f"{as_written(self.organisation_id)}; the services refuse tokens whose org_id differs "
+                                 "from the certificate's organisation"))
+        for i, scope in enumerate(self.scopes):
+            if scope not in API_SCOPES:
+                problems.append((f"scopes[{i}]", f"{as_written(scope)} is not an OBIE API scope "
+                                 f"({', '.join(API_SCOPES)})"))
+            elif scope in self.scopes[:i]:
+                problems.append((f"scopes[{i}]", f"{as_written(scope)} is listed twice"))
+        for i, uri in enumerate(self.redirect_uris):
+            if uri in self.redirect_uris[:i]:
+                problems.append((f"redirectUris[{i}]", f"{as_written(uri)} is listed twice"))
+        if problems:
+            raise section_problems(problems)
+        return self
+
+
+class MtlsEndpointAliases(_Model):
+    """RFC 8705 `mtls_endpoint_aliases` an external IdP publishes: the endpoints a TPP calls with its certificate."""
+
+    token_endpoint: HttpsUrl
+    pushed_authorization_request_endpoint: HttpsUrl | None = None
+    userinfo_endpoint: HttpsUrl | None = None
+    revocation_endpoint: HttpsUrl | None = None
+    introspection_endpoint: HttpsUrl | None = None
+    backchannel_authentication_endpoint: HttpsUrl | None = None
+    registration_endpoint: HttpsUrl | None = None
+
+    def metadata(self) -> dict[str, str]:
+        """The aliases under their RFC 8705 metadata names (`token_endpoint`, ...)."""
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+#: The keys each provider uses (the other provider's are refused).
+_KEYCLOAK_KEYS = ("image", "cpu", "memory", "minTasks", "maxTasks", "database", "realm", "clients")
+_EXTERNAL_KEYS = ("issuer", "jwksUrl", "mtlsEndpointAliases")
+
+
+class IdentitySettings(_Model):
+    """The OAuth 2.0 / OpenID Connect provider that issues third parties their access tokens [13]: Keycloak in the
+    identity account, or an IdP the bank already runs (`external`), whose issuer and keys the edge then trusts."""
+
+    #: `keycloak` (built here) or `external` (only the wiring: the authorizer trusts its issuer and JWKS).
+    provider: Literal["keycloak", "external"]
+
+    # keycloak
+    #: The Keycloak image in the bank's ECR registry, by digest (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:
+    #: <digest>`), built from keycloak/Dockerfile by the bank's CI. Nothing is pulled from the internet.
+    image: EcrImage | None = None
+    #: Fargate task CPU units and memory (MiB) of each Keycloak task.
+    cpu: int = 1024
+    memory: int = 2048
+    #: Tasks autoscaling keeps between (prod: 2 at least, spread over the AZs).
+    min_tasks: Annotated[int, Field(ge=1, le=20)] = 2
+    max_tasks: Annotated[int, Field(ge=1, le=20)] = 4
+    #: Keycloak's database (Aurora PostgreSQL Serverless v2).
+    database: AuroraSizing = AuroraSizing()
+    #: The realm's settings.
+    realm: RealmSettings = RealmSettings()
+    #: The third parties' clients (until dynamic client registration exists).
+    clients: list[ThirdPartyClient] = Field(default_factory=list)
+
+    # external
+    #: The external IdP's issuer (`iss` of its access tokens).
+    issuer: HttpsUrl | None = None
+    #: Its JWKS URL (the authorizer fetches it through the egress proxy).
+    jwks_url: HttpsUrl | None = None
+    #: Its mutual-TLS endpoint aliases, as it publishes them.
+    mtls_endpoint_aliases: MtlsEndpointAliases | None = None
+
+    @model_validator(mode="after")
+    def _fits_the_provider(self) -> Self:
+        given = {to_camel(name) for name in self.model_fields_set}
+        problems: list[tuple[str, str]] = []
+        keycloak = self.provider == "keycloak"
+        for key in sorted(given & set(_EXTERNAL_KEYS if keycloak else _KEYCLOAK_KEYS)):
+            problems.append((key, f"is only used with provider {'external' if keycloak else 'keycloak'}; this "
+                             f"identity's provider is {self.provider}"))
+        required = ("image",) if keycloak else ("issuer", "jwksUrl", "mtlsEndpointAliases")
+        for key in required:
+            if getattr(self, _snake(key)) is None:
+                why = ("the Keycloak image in the bank's registry, by digest" if keycloak else
+                       "what the API edge trusts the external IdP by")
+                problems.append((key, f"is required with provider {self.provider} ({why})"))
+        if keycloak:
+            problems += fargate_problems(self.cpu, self.memory, self.min_tasks, self.max_tasks)
+            ids = [c.client_id for c in self.clients]
+            problems += [(f"clients[{i}].clientId", f"{as_written(cid)} is already clients[{ids.index(cid)}]'s")
+                         for i, cid in enumerate(ids) if cid in ids[:i]]
+        if problems:
+            raise section_problems(problems)
+        return self
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+
+
 class WorkloadConfig(_Environment):
     """A workload environment (dev, prod): network hub, identity, api and the workload accounts."""
 
@@ -865,6 +1122,8 @@ class WorkloadConfig(_Environment):
         PcaArn, _required_because("the private CA that issues the services' TLS certificates")]
     alarms: AlarmThresholds = AlarmThresholds()
     edge: Annotated[EdgeSettings, _required_because("the TPPs' CA bundle (the API's truststore)")]
+    identity: Annotated[IdentitySettings, _required_because(
+        "the IdP that issues third parties their tokens: provider keycloak or external")]
 
 
 class SandboxConfig(_Environment):

@@ -1,7 +1,8 @@
 """The api account's arguments, from the config and the workload accounts built before it, and the workload side
 of its PrivateLink connections.
 
-The REST API routes each implemented operation (:data:`openbanking.operations.OPERATIONS`) to the workload
+The authorizer trusts the issuer and JWKS of the identity account (Keycloak's, or the external IdP's). The REST
+API routes each implemented operation (:data:`openbanking.operations.OPERATIONS`) to the workload
 account running its service, through that account's endpoint service; the static site publishes the same
 operations' specs and the public halves of the workloads' signing keys (KMS `GetPublicKey`, read with each
 workload's provider).
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from accounts.api import ApiAccount, ApiAccountArgs
 from accounts.edge import AuthorizerSettings, EdgeArgs, EdgeLimits, ServiceBackend
+from accounts.identity import IdentityAccount
 from accounts.keys import AccountKey, AccountRole
 from accounts.network_hub import bucket_name_of
 from accounts.workload import WorkloadAccount
@@ -35,17 +37,6 @@ from openbanking.deployables import DEPLOYABLES
 from openbanking.operations import OPERATIONS, SPEC_DIRECTORY, SPECS, Operation
 
 from .config import WorkloadConfig, truststore_certificates
-
-#: The IdP's realm (the identity account's Keycloak, issue 15): its issuer and JWKS follow Keycloak's layout.
-IDENTITY_REALM = "openbanking"
-
-
-def token_issuer(config: WorkloadConfig) -> str:
-    return f"https://auth.{config.domain}/realms/{IDENTITY_REALM}"
-
-
-def jwks_url(config: WorkloadConfig) -> str:
-    return f"{token_issuer(config)}/protocol/openid-connect/certs"
 
 
 def truststore_pem(path: str) -> str:
@@ -113,8 +104,11 @@ def _workloads(accounts: Mapping[AccountKey, Any]) -> list[WorkloadAccount]:
 def api_account_args(config: WorkloadConfig, accounts: Mapping[AccountKey, Any], vpc: Any,
                      services_dir: Path, access_logs_bucket_arn: pulumi.Input[str],
                      waf_logs_bucket_arn: pulumi.Input[str]) -> ApiAccountArgs:
-    """The api account's arguments; `accounts` holds the workload accounts, built before it."""
+    """The api account's arguments; `accounts` holds the identity and workload accounts, built before it."""
     workloads = _workloads(accounts)
+    identity = accounts.get(AccountKey(AccountRole.IDENTITY))
+    if not isinstance(identity, IdentityAccount):
+        raise RuntimeError("the identity account is built before the api account (its authorizer trusts its issuer)")
     backends: dict[str, ServiceBackend] = {}
     for account in workloads:
         for service, endpoint in account.endpoint_services.items():
@@ -142,7 +136,7 @@ def api_account_args(config: WorkloadConfig, accounts: Mapping[AccountKey, Any],
         authorizer=AuthorizerSettings(
             archive_path=services_dir / "dist" / str(authorizer.archive), handler=str(authorizer.handler),
             memory_mb=int(authorizer.memory_mb or 512), timeout_seconds=int(authorizer.timeout_seconds or 10),
-            token_issuer=token_issuer(config), jwks_url=jwks_url(config), proxy_url=proxy_url(config.domain),
+            token_issuer=identity.issuer, jwks_url=identity.jwks_url, proxy_url=proxy_url(config.domain),
             egress_vpc_cidr=config.network.egress_vpc_cidr),
         static_objects=static, waf_logs_bucket_arn=waf_logs_bucket_arn,
         access_logs_bucket_arn=access_logs_bucket_arn, access_logs_bucket_name=bucket_name_of(access_logs_bucket_arn),

@@ -9,6 +9,7 @@ import pulumi
 
 from accounts.api import ApiAccount
 from accounts.base import Account, AccountContext
+from accounts.identity import IdentityAccount
 from accounts.keys import AccountKey, AccountRole
 from accounts.log_archive import LogArchiveAccount
 from accounts.network_hub import NetworkHubAccount
@@ -30,6 +31,7 @@ from .builders import (
 from .config import CONFIG_KEY, ConfigError, EnvironmentConfig, FoundationConfig, SandboxConfig, WorkloadConfig
 from .edge import accept_endpoints
 from .foundation import FoundationExports
+from .identity import link_identity
 from .providers import account_provider
 from .validation import load_environment, parse_config_json
 
@@ -71,6 +73,7 @@ class Environment(pulumi.ComponentResource):
             if isinstance(config, WorkloadConfig):
                 self.accounts = self._build(config, WORKLOAD_ACCOUNTS, assembly)
                 accept_endpoints(config.name, self.accounts, parent=self)
+                link_identity(config, self.accounts, parent=self)
             else:
                 self.accounts = self._build(config, SANDBOX_ACCOUNTS, assembly)
             self._link_spokes(config, assembly)
@@ -158,6 +161,9 @@ def environment_exports(assembly: EnvironmentAssembly) -> dict[str, Any]:
             "egressVpcId": hub.egress.vpc_id,
             "egressProxyUrl": hub.proxy.endpoint,
         }
+    identity = assembly.accounts.get(AccountKey(AccountRole.IDENTITY))
+    if isinstance(identity, IdentityAccount):
+        exports["identity"] = identity.exports
     api = assembly.accounts.get(AccountKey(AccountRole.API))
     if isinstance(api, ApiAccount) and api.exports:
         exports["edge"] = api.exports

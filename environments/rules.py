@@ -15,15 +15,18 @@ import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from components.cidr_plan import SPOKE_TIERS
 
 from .config import (
+    ECR_IMAGE,
     MAX_DX_ALLOWED_PREFIXES,
     SINGLETON_SERVICES,
     Accounts,
     EdgeSettings,
     FoundationSettings,
+    IdentitySettings,
     Network,
     OpenBankingSettings,
     Perimeter,
@@ -51,8 +54,7 @@ def account_ids_unique(accounts: Accounts, workloads: dict[str, Workload] | None
 
 def cidrs_do_not_overlap(network: Network, workloads: dict[str, Workload] | None) -> Iterator[str]:
     """No VPC overlaps another, nor the data centre's ranges."""
-    nets = [(f"network.{key}", ipaddress.IPv4Network(cidr))
-            for key, cidr in {"egressVpcCidr": network.egress_vpc_cidr, **network.spoke_cidrs()}.items()]
+    nets = [(f"network.{key}", ipaddress.IPv4Network(cidr)) for key, (cidr, _) in network.vpc_plans().items()]
     nets += [(f"workloads.{name}.vpcCidr", ipaddress.IPv4Network(w.vpc_cidr)) for name, w in (workloads or {}).items()]
     nets += [(f"network.onPremisesCidrs[{i}]", ipaddress.IPv4Network(c)) for i, c in enumerate(network.on_premises_cidrs)]
     for i, (path_a, a) in enumerate(nets):
@@ -201,11 +203,15 @@ def prod_workloads(stage: Stage, workloads: dict[str, Workload]) -> Iterator[str
                    "RabbitMQ data with an AWS-owned key and cannot rotate the broker user's password; use msk")
 
 
+def _lets_out(allowed: list[str], host: str) -> bool:
+    """Whether the egress allow-list lets `host` out (a leading dot covers the domain and its subdomains)."""
+    return any(d == host or (d.startswith(".") and (host == d[1:] or host.endswith(d))) for d in allowed)
+
+
 def tpp_directory_is_reachable(open_banking: OpenBankingSettings, network: WorkloadNetwork) -> Iterator[str]:
     """The services fetch TPPs' keys through the egress proxy: the directory must be on its allow-list."""
     host = open_banking.tpp_directory_host()
-    allowed = network.egress_allowed_domains
-    if not any(d == host or (d.startswith(".") and (host == d[1:] or host.endswith(d))) for d in allowed):
+    if not _lets_out(network.egress_allowed_domains, host):
         yield (f"openBanking.tppJwksUrlTemplate: {as_written(open_banking.tpp_jwks_url_template)} names {host}, which "
                "network.egressAllowedDomains does not let out; the services could not fetch TPPs' keys")
 
@@ -224,11 +230,86 @@ def edge_perimeter_fits(stage: Stage, edge: EdgeSettings) -> Iterator[str]:
                "API Gateway")
 
 
+def identity_image_in_the_stack_region(region: str, identity: IdentitySettings) -> Iterator[str]:
+    """Fargate pulls Keycloak's image through the identity VPC's ECR endpoints, which serve the stack's region."""
+    match = ECR_IMAGE.match(identity.image or "")
+    if match and match["region"] != region:
+        yield (f"identity.image: {as_written(identity.image)} is in {match['region']}, not the stack's region "
+               f"{as_written(region)}; the identity VPC's ECR endpoints reach its own region only (replicate the "
+               "repository)")
+
+
+def prod_identity(stage: Stage, identity: IdentitySettings) -> Iterator[str]:
+    """Prod's IdP survives the loss of a task, an instance or an AZ."""
+    if stage is not Stage.PROD or identity.provider != "keycloak":
+        return
+    if identity.min_tasks < 2:
+        yield (f"identity.minTasks: {identity.min_tasks} is below the prod minimum of 2 (one Keycloak task per "
+               "availability zone at least)")
+    if identity.database.instances < 2:
+        yield (f"identity.database.instances: {identity.database.instances} is below the prod minimum of 2 (a reader "
+               "in another AZ to fail over to)")
+
+
+def idp_keys_are_reachable(domain: str, identity: IdentitySettings, network: WorkloadNetwork) -> Iterator[str]:
+    """The authorizer fetches the IdP's JWKS, and Keycloak the TPPs' JWKS, through the egress proxy: their hosts
+    must be on its allow-list."""
+    allowed = network.egress_allowed_domains
+    if identity.provider == "keycloak":
+        host = f"auth.{domain}"
+        if not _lets_out(allowed, host):
+            yield (f"network.egressAllowedDomains: does not let out {host}, where the API authorizer fetches "
+                   "Keycloak's JWKS (through the egress proxy); add it")
+        for i, client in enumerate(identity.clients):
+            jwks_host = urlsplit(client.jwks_uri).hostname or ""
+            if not _lets_out(allowed, jwks_host):
+                yield (f"identity.clients[{i}].jwksUri: {as_written(client.jwks_uri)} names {jwks_host}, which "
+                       "network.egressAllowedDomains does not let out; Keycloak could not fetch the client's keys")
+    elif identity.jwks_url is not None:
+        host = urlsplit(identity.jwks_url).hostname or ""
+        if not _lets_out(allowed, host):
+            yield (f"identity.jwksUrl: {as_written(identity.jwks_url)} names {host}, which "
+                   "network.egressAllowedDomains does not let out; the API authorizer could not fetch its keys")
+
+
+def ingress_vpc_goes_with_keycloak(identity: IdentitySettings, network: WorkloadNetwork) -> Iterator[str]:
+    """Third parties reach Keycloak through the network account's ingress VPC; an external IdP has its own entry."""
+    if identity.provider == "keycloak" and network.ingress_vpc_cidr is None:
+        yield ("network.ingressVpcCidr: is required with identity.provider keycloak (the public NLB that passes "
+               "third parties' TLS through to auth.<domain>)")
+    if identity.provider == "external" and network.ingress_vpc_cidr is not None:
+        yield (f"network.ingressVpcCidr: {as_written(network.ingress_vpc_cidr)} is not used: identity.provider is "
+               "external, which runs its own entry")
+
+
+def keycloak_fits_its_task_definition(name: str, domain: str, identity: IdentitySettings,
+                                      edge: EdgeSettings) -> Iterator[str]:
+    """Keycloak's task definition carries the realm file and the TPPs' CA bundle; ECS allows 64 KiB in all."""
+    if identity.provider != "keycloak":
+        return
+    # Late imports: the realm generator and the bundle's reader belong to the program, not to the config's types.
+    from components.keycloak import MAX_CARRIED_BYTES
+    from components.keycloak_realm import realm_json
+
+    from .edge import truststore_pem
+    from .identity import realm_settings
+
+    realm = len(realm_json(realm_settings(name, domain, identity)).encode())
+    bundle = len(truststore_pem(edge.truststore_bundle).encode())
+    if realm + bundle > MAX_CARRIED_BYTES:
+        yield (f"identity.clients: {len(identity.clients)} clients make a realm file of {realm} bytes; with the TPPs' "
+               f"CA bundle ({bundle} bytes) Keycloak's task definition would carry {realm + bundle}, over its "
+               f"{MAX_CARRIED_BYTES} (ECS allows 64 KiB per task definition): register fewer clients here (dynamic "
+               "client registration is the way to many)")
+
+
 RULES: tuple[Rule, ...] = (
     account_ids_unique, cidrs_do_not_overlap, workload_vpcs_fit_the_azs, prod_spans_availability_zones,
     prod_protects_state, prod_network, direct_connect_prefix_budget, allowed_regions_include_home,
     log_replica_in_a_second_allowed_region, prod_foundation,
     services_run_once, one_core_banking_feed, prod_workloads, tpp_directory_is_reachable, edge_perimeter_fits,
+    identity_image_in_the_stack_region, prod_identity, idp_keys_are_reachable, ingress_vpc_goes_with_keycloak,
+    keycloak_fits_its_task_definition,
 )
 
 #: A section the stack kind does not have (as opposed to one that failed its own validation).

@@ -122,6 +122,8 @@ _KIND_KEYS: list[tuple[tuple[str, ...], str]] = [
     (("network", "identityVpcCidr"), "is not used by {stack}"),
     (("network", "apiVpcCidr"), "is not used by {stack}"),
     (("network", "sandboxVpcCidr"), "is not used by {stack}"),
+    (("network", "ingressVpcCidr"), "is not used by {stack}: only a workload stack has an identity provider"),
+    (("identity",), "only a workload stack has an identity account (this is {stack})"),
 ]
 
 

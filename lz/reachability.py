@@ -13,6 +13,10 @@ egress route table leads on to it. That hair-pin is exactly what the spoke black
 
 A segment *reaches* another when the forward lookup lands on it and the reply's lookup lands back: TGW
 routing is stateless, so a one-way route carries no connection.
+
+A VPC tagged with a segment but attached to no Transit Gateway (the network account's ingress VPC) is a
+*detached* segment: it has no route table, so from it every lookup ends at once (`detached`), and towards it the
+other segments' tables decide as for any range (they hold no route to it). It shows in the matrix, reaching nothing.
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ VPC = "aws:ec2/vpc:Vpc"
 STATIC, PREFIX_LIST_ROUTE, PROPAGATED = 0, 1, 2
 
 #: How a destination is (not) reached.
-DIRECT, VIA_EGRESS, BLACKHOLE, NO_ROUTE, ELSEWHERE, SELF = (
-    "direct", "via-egress", "blackhole", "no-route", "elsewhere", "self")
+DIRECT, VIA_EGRESS, BLACKHOLE, NO_ROUTE, ELSEWHERE, SELF, DETACHED = (
+    "direct", "via-egress", "blackhole", "no-route", "elsewhere", "self", "detached")
 REACHING = (DIRECT, VIA_EGRESS)
 
 Network = ipaddress.IPv4Network
@@ -120,6 +124,8 @@ class _Hub:
     attachment_cidrs: dict[str, list[Network]]
     segment_members: dict[str, list[str]]
     segment_prefixes: dict[str, list[Network]]
+    #: Segments of VPCs attached to no Transit Gateway -> their CIDRs.
+    detached: dict[str, list[Network]] = field(default_factory=dict)
 
     def distinct_ranges(self, segment: str) -> set[tuple[Network, ...]]:
         """The members' ranges, once each: DX and VPN attachments to one data centre share theirs."""
@@ -127,7 +133,7 @@ class _Hub:
 
     def cidrs(self, segment: str) -> list[Network]:
         nets = [n for a in self.segment_members.get(segment, []) for n in self.attachment_cidrs.get(a, [])]
-        return nets + self.segment_prefixes.get(segment, [])
+        return nets + self.segment_prefixes.get(segment, []) + self.detached.get(segment, [])
 
 
 def _hub(resources: Sequence[Mapping[str, Any]]) -> _Hub:
@@ -143,6 +149,11 @@ def _hub(resources: Sequence[Mapping[str, Any]]) -> _Hub:
     vpc_cidrs = {str(v["id"]): [n] for v in _of_type(resources, VPC) if (n := _net(v["inputs"].get("cidrBlock")))}
     attachment_cidrs = {str(a["id"]): vpc_cidrs.get(str(a["inputs"].get("vpcId")), [])
                         for a in _of_type(resources, VPC_ATTACHMENT)}
+    attached = {str(a["inputs"].get("vpcId")) for a in _of_type(resources, VPC_ATTACHMENT)}
+    detached: dict[str, list[Network]] = {}
+    for vpc in _of_type(resources, VPC):
+        if (segment := _segment_tag(vpc)) and str(vpc["id"]) not in attached:
+            detached.setdefault(segment, []).extend(vpc_cidrs.get(str(vpc["id"]), []))
 
     attachment_segment: dict[str, str] = {}
     segment_members: dict[str, list[str]] = {}
@@ -178,7 +189,10 @@ def _hub(resources: Sequence[Mapping[str, Any]]) -> _Hub:
             target = None if inputs.get("blackhole") else inputs.get("transitGatewayAttachmentId")
             routes.extend(Route(n, PREFIX_LIST_ROUTE, str(target) if target else None)
                           for n in prefix_lists.get(str(inputs.get("prefixListId")), []))
-    return _Hub(table_segment, tables, attachment_segment, attachment_cidrs, segment_members, segment_prefixes)
+    # A segment that also has an attachment is an attached segment (its detached VPCs are unreachable ranges of it).
+    detached = {s: nets for s, nets in detached.items() if s not in set(table_segment.values())}
+    return _Hub(table_segment, tables, attachment_segment, attachment_cidrs, segment_members, segment_prefixes,
+                detached)
 
 
 def _lookup(routes: Sequence[Route], destination: Network) -> Route | None:
@@ -214,6 +228,8 @@ def _atoms(hub: _Hub, source: str, destination: str) -> list[Network]:
 
 
 def _forward(hub: _Hub, source: str, destination: str) -> tuple[str, str]:
+    if source in hub.detached:
+        return DETACHED, "all"
     atoms = _atoms(hub, source, destination)
     if not atoms:
         return NO_ROUTE, "all"
@@ -231,7 +247,9 @@ def _forward(hub: _Hub, source: str, destination: str) -> tuple[str, str]:
 def analyse(resources: Sequence[Mapping[str, Any]]) -> Reachability:
     """The segment matrix of the recorded resources (empty when there is no Transit Gateway)."""
     hub = _hub(resources)
-    segments = list(dict.fromkeys([*hub.table_segment.values(), *hub.segment_prefixes]))
+    if not hub.table_segment:
+        return Reachability([])
+    segments = list(dict.fromkeys([*hub.table_segment.values(), *hub.segment_prefixes, *hub.detached]))
     result = Reachability(segments)
     for source in segments:
         for destination in segments:

@@ -100,7 +100,8 @@ def violations(console: Console, rendering: Rendering) -> None:
 
 
 def _cell_text(matrix: Reachability, source: str, destination: str) -> Text:
-    """How each reachability cell is shown: reaches, reaches part, one-way, blackholed, no route, itself."""
+    """How each reachability cell is shown: reaches, reaches part, one-way, blackholed, no route, no Transit
+    Gateway attachment at all (a detached segment's row), itself."""
     cell = matrix.cell(source, destination)
     if cell.path == "self":
         return Text("-", style="dim")
@@ -109,8 +110,8 @@ def _cell_text(matrix: Reachability, source: str, destination: str) -> Text:
         return Text(f"{text}{' via egress' if cell.path == 'via-egress' else ''}", style="green")
     if cell.path in ("direct", "via-egress"):
         return Text("one-way", style="yellow")
-    return {"blackhole": Text("blackhole", style="red"), "elsewhere": Text("misrouted", style="red")}.get(
-        cell.path, Text("no route", style="dim"))
+    return {"blackhole": Text("blackhole", style="red"), "elsewhere": Text("misrouted", style="red"),
+            "detached": Text("no TGW", style="dim")}.get(cell.path, Text("no route", style="dim"))
 
 
 def reachability(console: Console, matrix: Reachability) -> None:

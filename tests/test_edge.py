@@ -130,9 +130,12 @@ def test_each_workload_accepts_the_api_accounts_endpoint_to_its_own_services_onl
     services = by(rendering, "aws:ec2/vpcEndpointService:VpcEndpointService")
     endpoints = by(rendering, "aws:ec2/vpcEndpoint:VpcEndpoint")
     accepted = set()
+    # (the identity account's own connections, to and from it, are tests/test_identity.py's)
     for accepter in of_type(rendering, "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter"):
         service = services[accepter["inputs"]["vpcEndpointServiceId"]]
         endpoint = endpoints[accepter["inputs"]["vpcEndpointId"]]
+        if "identity" in (service["account"], endpoint["account"]):
+            continue
         assert accepter["account"] == service["account"] != endpoint["account"] == "api"
         assert endpoint["inputs"]["serviceName"] == service["outputs"]["serviceName"]
         assert service["inputs"]["acceptanceRequired"] is True
@@ -229,7 +232,7 @@ def test_prod_fronts_the_api_with_cloudfront_viewer_mtls_waf_and_shield(rendered
     assert acl["inputs"]["scope"] == "CLOUDFRONT" and acl["outputs"]["region"] == "us-east-1"
     protections = {p["inputs"]["resourceArn"] for p in of_type(rendering, "aws:shield/protection:Protection")}
     assert perimeter["outputs"]["arn"] in protections
-    assert one(rendering, "aws:shield/subscription:Subscription")["inputs"]["skipDestroy"] is True
+    assert one(rendering, "aws:shield/subscription:Subscription", account="api")["inputs"]["skipDestroy"] is True
     # the origin: the API's domain, over origin mTLS with a certificate of the configured us-east-1 CA
     domain = one(rendering, "aws:apigateway/domainName:DomainName")
     [origin] = inputs["origins"]

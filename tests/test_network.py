@@ -126,7 +126,9 @@ def test_interface_endpoints_admit_https_from_their_own_vpc_only(rendered: Rende
                      if g["name"].endswith("-endpoints-sg")}
     rules = [r["inputs"] for r in of_type(rendering, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
              if r["inputs"]["securityGroupId"] in cidr_of_group]
-    assert len(rules) == len(cidr_of_group) == len(of_type(rendering, VPC))
+    # every VPC but the network account's ingress VPC, which holds nothing that calls AWS (tests/test_identity.py)
+    vpcs = [v for v in of_type(rendering, VPC) if v["inputs"]["tags"]["lz:segment"] != "ingress"]
+    assert len(rules) == len(cidr_of_group) == len(vpcs)
     for rule in rules:
         assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (443, 443, "tcp")
         assert rule["cidrIpv4"] == cidr_of_group[rule["securityGroupId"]]
@@ -239,7 +241,8 @@ def test_prod_egress_routing_is_symmetric_per_az(rendered: Render) -> None:
     endpoint_zone = {a["endpointId"]: subnets[a["subnetId"]]["inputs"]["availabilityZoneId"]
                      for s in firewall["outputs"]["firewallStatuses"][0]["syncStates"] for a in s["attachments"]}
     nat_zone = {n["id"]: subnets[n["inputs"]["subnetId"]]["inputs"]["availabilityZoneId"] for n in of_type(rendering, NAT)}
-    egress = [s for s in subnets.values() if s["account"] == "network"]
+    egress_vpc = {v["id"] for v in of_type(rendering, VPC) if v["inputs"]["tags"]["lz:segment"] == "egress"}
+    egress = [s for s in subnets.values() if s["inputs"]["vpcId"] in egress_vpc]
     checked = 0
     for subnet in egress:
         zone, tier = subnet["inputs"]["availabilityZoneId"], subnet["inputs"]["tags"]["lz:tier"]
@@ -279,7 +282,8 @@ def test_proxy_hosts_are_hardened(rendered: Render, stack: str) -> None:
 def test_proxy_fleet_spans_every_az_behind_an_internal_nlb(rendered: Render, stack: str) -> None:
     rendering = rendered(stack)
     [group] = of_type(rendering, "aws:autoscaling/group:Group")
-    [nlb] = [lb for lb in of_type(rendering, "aws:lb/loadBalancer:LoadBalancer") if lb["account"] == "network"]
+    [nlb] = [lb for lb in of_type(rendering, "aws:lb/loadBalancer:LoadBalancer") if lb["account"] == "network"
+             and lb["inputs"]["internal"]]  # the other is the ingress VPC's public NLB (tests/test_identity.py)
     services = {s["id"] for s in of_type(rendering, SUBNET) if s["inputs"]["tags"]["lz:tier"] == "services"}
     assert set(group["inputs"]["vpcZoneIdentifiers"]) == set(nlb["inputs"]["subnets"]) == services
     assert nlb["inputs"]["internal"] is True and nlb["inputs"]["loadBalancerType"] == "network"

@@ -19,7 +19,7 @@ from components.transit_gateway import (
     TransitGatewayHubArgs,
 )
 from lz.mocks import Placement, RealisticMocks
-from lz.reachability import BLACKHOLE, VIA_EGRESS, analyse
+from lz.reachability import BLACKHOLE, DETACHED, VIA_EGRESS, analyse
 from lz.render import Rendering
 
 Render = Callable[[str], Rendering]
@@ -170,3 +170,70 @@ def test_without_the_blackholes_spokes_would_hairpin_through_egress(shared_hub: 
                 if not (r["type"] == "aws:ec2transitgateway/route:Route" and r["inputs"].get("blackhole"))]
     cell = analyse(stripped).cell("sandbox", "workloads")
     assert cell.path == VIA_EGRESS and cell.reaches
+
+
+# -- the ingress VPC: a segment with no attachment ---------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", WORKLOAD_STACKS)
+def test_the_ingress_segment_reaches_nothing_and_nothing_reaches_it(rendered: Render, stack: str) -> None:
+    matrix = analyse(rendered(stack).resources)
+    assert "ingress" in matrix.segments
+    assert matrix.reachable_from("ingress") == set()
+    for source in matrix.segments:
+        if source != "ingress":
+            assert not matrix.reaches(source, "ingress"), source
+            assert matrix.cell("ingress", source).path == DETACHED
+
+
+def test_the_sandbox_stack_has_no_ingress_segment(rendered: Render) -> None:
+    assert "ingress" not in analyse(rendered("sandbox").resources).segments
+
+
+def _with_vpc(resources: list[dict[str, Any]], cidr: str, attached: bool) -> list[dict[str, Any]]:
+    """The shared hub's record plus one VPC tagged `ingress`: attached to nothing, or (the control) attached with a
+    route table of its own whose default route leads to the egress VPC, and propagated into the workloads' and
+    egress tables, as a careless spoke would be."""
+    vpc = {"type": "aws:ec2/vpc:Vpc", "name": "ingress", "id": "vpc-ingress",
+           "inputs": {"cidrBlock": cidr, "tags": {"lz:segment": "ingress"}}, "outputs": {}}
+    if not attached:
+        return [*resources, vpc]
+    tables = {r["inputs"]["tags"]["lz:segment"]: r["id"] for r in resources
+              if r["type"] == "aws:ec2transitgateway/routeTable:RouteTable"}
+    egress = next(r["inputs"]["transitGatewayAttachmentId"] for r in resources
+                  if r["type"] == "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation"
+                  and r["inputs"]["transitGatewayRouteTableId"] == tables["egress"])
+
+    def tgw(type_: str, name: str, **inputs: Any) -> dict[str, Any]:
+        return {"type": f"aws:ec2transitgateway/{type_}", "name": name, "id": name, "inputs": inputs, "outputs": {}}
+
+    return [*resources, vpc,
+            tgw("vpcAttachment:VpcAttachment", "tgw-attach-ingress", vpcId="vpc-ingress"),
+            tgw("routeTable:RouteTable", "tgw-rtb-ingress", tags={"lz:segment": "ingress"}),
+            tgw("routeTableAssociation:RouteTableAssociation", "assoc", transitGatewayAttachmentId="tgw-attach-ingress",
+                transitGatewayRouteTableId="tgw-rtb-ingress"),
+            tgw("route:Route", "default", transitGatewayRouteTableId="tgw-rtb-ingress",
+                destinationCidrBlock="0.0.0.0/0", transitGatewayAttachmentId=egress),
+            *(tgw("routeTablePropagation:RouteTablePropagation", f"prop-{segment}",
+                  transitGatewayAttachmentId="tgw-attach-ingress", transitGatewayRouteTableId=tables[segment])
+              for segment in ("workloads", "egress"))]
+
+
+def test_a_vpc_attached_to_no_gateway_is_a_segment_that_reaches_nothing(shared_hub: list[dict[str, Any]]) -> None:
+    matrix = analyse(_with_vpc(shared_hub, "10.64.12.0/24", attached=False))
+    assert matrix.segments[-1] == "ingress"
+    assert matrix.reachable_from("ingress") == set()
+    assert all(matrix.cell("ingress", d).path == DETACHED for d in matrix.segments if d != "ingress")
+    assert not any(matrix.reaches(s, "ingress") for s in matrix.segments if s != "ingress")
+    # the other segments' reach is what it was
+    before = analyse(shared_hub)
+    assert {s: matrix.reachable_from(s) for s in before.segments} == {s: before.reachable_from(s)
+                                                                        for s in before.segments}
+
+
+def test_the_control_the_same_vpc_attached_would_be_reached(shared_hub: list[dict[str, Any]]) -> None:
+    """The control: attached and propagated, the ingress VPC is reached by the workloads and reaches them back
+    through egress, and the analyser shows it; detached, no route exists either way."""
+    matrix = analyse(_with_vpc(shared_hub, "10.64.12.0/24", attached=True))
+    assert matrix.reaches("workloads", "ingress") and matrix.reaches("ingress", "workloads")
+    assert matrix.cell("ingress", "workloads").path == VIA_EGRESS

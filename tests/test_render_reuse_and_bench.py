@@ -84,7 +84,9 @@ def test_the_bench_renders_prod_copies_outside_the_repository(tmp_path: Path) ->
         one, two, three = (renderer.render(program, stack) for stack in stacks)
     accounts = {r["account"] for r in three.resources if r["custom"] and r["type"].startswith("aws:")}
     assert {"workload:ais", "workload:pis", "workload:wl03"} <= accounts
-    assert {r["account"] for r in one.resources if r["type"] == "aws:ecs/service:Service"} == {"workload:ais"}
+    # one workload account (and the identity account's Keycloak) runs services
+    assert {r["account"] for r in one.resources if r["type"] == "aws:ecs/service:Service"} == {"workload:ais",
+                                                                                            "identity"}
     assert len(three.resources) - len(two.resources) > 20
     assert sorted(p.name for p in ROOT.iterdir()) == before
 

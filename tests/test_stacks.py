@@ -27,8 +27,9 @@ EXPECTED_ACCOUNTS = {
 
 SPOKE_LINK = "openbanking:network:SpokeLink"
 #: Components that span two accounts, each resource with the provider of the account it changes (tested on
-#: their own: test_spoke_links_..., tests/test_edge.py's acceptance test).
-CROSS_ACCOUNT = (SPOKE_LINK, "openbanking:edge:EndpointAcceptance")
+#: their own: test_spoke_links_..., tests/test_edge.py's acceptance test, tests/test_identity.py's links).
+CROSS_ACCOUNT = (SPOKE_LINK, "openbanking:edge:EndpointAcceptance", "openbanking:identity:IdentityEntry",
+                 "openbanking:identity:ConsentLinks")
 
 
 def account_component_of(rendering: Rendering, resource: dict) -> dict | None:

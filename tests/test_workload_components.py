@@ -15,7 +15,13 @@ from components.container_image import ContainerImage, ContainerImageArgs, conte
 from components.container_task import ContainerSpec, ContainerTask, ContainerTaskArgs, fargate_size_problem
 from components.core_banking_feed import CoreBankingFeed, FeedArgs
 from components.endpoint_service import EndpointService, EndpointServiceArgs
-from components.fargate_service import FargateService, FargateServiceArgs, InternalTls
+from components.fargate_service import (
+    FargateService,
+    FargateServiceArgs,
+    InternalTls,
+    TargetHealth,
+    TcpPassthrough,
+)
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from components.network_access import Egress
 from components.redis_cache import CacheUser, RedisCache, RedisCacheArgs
@@ -64,6 +70,8 @@ def task(**change: Any) -> ContainerTaskArgs:
     ({"container": container(cpu=256, memory_mb=4096)}, "memory 4096 MiB does not go with cpu 256"),
     ({"container": container(environment={"OB_X": "1"}, secrets={"OB_X": "arn:aws:secretsmanager:r:a:secret:s"})},
      r"\['OB_X'\] set both as plain environment and as secrets"),
+    ({"container": container(writable_paths=["/tmp"])}, "writable paths .* must be distinct absolute directories"),
+    ({"container": container(writable_paths=["data"])}, "writable paths .* must be distinct absolute directories"),
 ])
 def test_a_task_refuses_root_odd_sizes_and_secrets_in_plain_sight(change: dict, message: str) -> None:
     refuses(lambda: ContainerTask("task", task(**change)), message)
@@ -79,7 +87,9 @@ def service(**change: Any) -> FargateServiceArgs:
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"min_tasks": 3, "max_tasks": 2}, r"1 <= min \(3\) <= max \(2\)"),
-    ({"tls": None}, "a container port needs a TLS listener"),
+    ({"tls": None}, "a container port needs a listener in front of it"),
+    ({"passthrough": TcpPassthrough()}, "one listener: TLS termination or TCP pass-through, not both"),
+    ({"health": TargetHealth(port=9000, protocol="TCP")}, "health check protocol 'TCP' is not HTTP or HTTPS"),
     ({"service_name": "x" * 33}, "longer than a load balancer's 32 characters"),
     ({"access_logs_bucket": None}, "needs an access-logs bucket"),
 ])

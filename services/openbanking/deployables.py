@@ -18,7 +18,7 @@ from typing import Literal
 #: `service`: a long-running Fargate service; `task`: a one-off Fargate task; `lambda`: a Lambda function.
 Kind = Literal["service", "task", "lambda"]
 #: What invokes a Lambda function.
-Trigger = Literal["sqs", "dynamodb-stream", "schedule", "eventbridge-rule", "api-authorizer"]
+Trigger = Literal["sqs", "dynamodb-stream", "schedule", "eventbridge-rule", "api-authorizer", "secret-rotation"]
 #: How a deployable uses the ledger (Aurora PostgreSQL): `read` and `write` log in with IAM authentication as the
 #: role of :data:`LEDGER_ROLES`; `owner` connects with the cluster's master credentials to migrate the schema and
 #: provision those roles; `seed` connects with the master credentials too, to write synthetic data (the sandbox
@@ -243,6 +243,9 @@ DEPLOYABLES: dict[str, Deployable] = {d.name: d for d in (
         description="one-off, rerunnable: writes the sandbox's synthetic PSUs, accounts and transactions into its "
                     "ledger (after ledger_migrate; a seeded ledger is left alone)",
         dockerfile="openbanking/sandbox/seed/Dockerfile", user="10001", ledger="seed"),
+    # The identity account's: Secrets Manager rotates Keycloak's TLS secret with it (the IdP's certificate, from ACM).
+    _lambda("idp_certificate", "exports the IdP's ACM certificate into Keycloak's TLS secret and redeploys Keycloak "
+            "when it changed (Secrets Manager rotation)", memory_mb=256, timeout_seconds=60, trigger="secret-rotation"),
 )}
 
 #: What only the developer sandbox's account runs (the rest of what it runs is the workload accounts' software).

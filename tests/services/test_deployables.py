@@ -36,7 +36,8 @@ def test_the_registry_covers_what_the_workload_accounts_run() -> None:
     assert {n: d.kind for n, d in DEPLOYABLES.items()} == {
         "ais": "service", "pis": "service", "events": "service", "ingestion": "service", "ledger_migrate": "task",
         "authorizer": "lambda", "consent_expiry": "lambda", "event_delivery": "lambda", "outbox_relay": "lambda",
-        "event_router": "lambda", "sandbox_idp": "service", "sandbox_ca": "service", "sandbox_seed": "task"}
+        "event_router": "lambda", "idp_certificate": "lambda", "sandbox_idp": "service", "sandbox_ca": "service",
+        "sandbox_seed": "task"}
     assert set(SANDBOX_DEPLOYABLES) <= set(DEPLOYABLES)
     assert all(name == d.name for name, d in DEPLOYABLES.items())
 

@@ -45,6 +45,8 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
                                          "OB_SANDBOX_OCSP_URL", "OB_SANDBOX_CRL_URL"},
     ("sandbox_seed", None): CORE | {"OB_DATABASE_HOST", "OB_DATABASE_NAME", "OB_DATABASE_MASTER_USERNAME",
                                     "OB_DATABASE_MASTER_PASSWORD"},
+    ("idp_certificate", None): {"OB_AWS_REGION", "OB_CERTIFICATE_ARN", "OB_TLS_HOSTNAME", "OB_ECS_CLUSTER",
+                                "OB_ECS_SERVICE"},
 }
 SECRETS: dict[tuple[str, str | None], set[str]] = {
     ("ingestion", "rabbitmq"): {"OB_AMQP_USERNAME", "OB_AMQP_PASSWORD"},

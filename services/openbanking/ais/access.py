@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from openbanking.claims import CONSENT_AUTHORISATION_SCOPE
 from openbanking.common.context import Caller, forbidden, require_scope
 from openbanking.common.errors import ErrorCode, unknown_resource
 
@@ -21,7 +22,7 @@ from .permissions import Grants
 from .store import AccessConsent
 
 ACCOUNTS_SCOPE = "accounts"
-AUTHORISATION_SCOPE = "openbanking:consent-authorisation"
+AUTHORISATION_SCOPE = CONSENT_AUTHORISATION_SCOPE  # the IdP reports PSU decisions with it (openbanking.claims)
 
 AccountsCaller = Annotated[Caller, Depends(require_scope(ACCOUNTS_SCOPE))]
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from ..claims import CONSENT_AUTHORISATION_SCOPE
 from ..common.bodies import parse_json, raw_body, validate_model
 from ..common.context import Caller, require_scope
 from ..common.errors import ErrorCode, bad_request, unknown_resource
@@ -22,7 +23,7 @@ from .states import InvalidTransition
 from .store import ConsentStateConflict, PaymentStatusConflict
 
 router = APIRouter()
-AUTHORISATION_SCOPE = "openbanking:consent-authorisation"
+AUTHORISATION_SCOPE = CONSENT_AUTHORISATION_SCOPE  # the IdP reports PSU decisions with it (openbanking.claims)
 PAYMENT_STATUS_SCOPE = "openbanking:payment-status"
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from openbanking.claims import TPP_ID_CLAIM
 from openbanking.common.settings import Deployed
 
 from .client_certificate import ClientCertSource
@@ -23,7 +24,7 @@ class SecuritySettings(BaseSettings):
     jwks_url: Annotated[str | None, Deployed()] = Field(default=None, description="the IdP's JWKS URL")
     token_audience: str | None = Field(default=None, description="required `aud` of access tokens, if any")
     token_leeway_seconds: int = Field(default=30, ge=0, le=120, description="clock skew allowed on exp/nbf/iat")
-    tpp_id_claim: str = Field(default="org_id", description="access-token claim naming the TPP's organisation")
+    tpp_id_claim: str = Field(default=TPP_ID_CLAIM, description="access-token claim naming the TPP's organisation")
     jwks_max_age_seconds: int = Field(default=3600, ge=60, le=86400)
     jwks_min_refresh_seconds: int = Field(default=30, ge=1, le=3600,
                                           description="least time between JWKS fetches for unknown kids")

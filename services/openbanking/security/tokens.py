@@ -31,6 +31,15 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 
+from openbanking.claims import (
+    CERTIFICATE_THUMBPRINT,
+    CLIENT_ID_CLAIMS,
+    CONFIRMATION_CLAIM,
+    INTENT_ID_CLAIM,
+    SIGNING_ALGORITHMS,
+    TPP_ID_CLAIM,
+)
+
 from .certificates import (
     CertificateError,
     Truststore,
@@ -46,9 +55,8 @@ if TYPE_CHECKING:  # the service side only: the Lambda authorizer must not pull 
 
 log = logging.getLogger(__name__)
 
-#: FAPI 1 Advanced / FAPI 2: PS256 or ES256 only.
-ALLOWED_ALGORITHMS: tuple[str, ...] = ("PS256", "ES256")
-INTENT_ID_CLAIM = "openbanking_intent_id"
+#: FAPI 1 Advanced / FAPI 2: PS256 or ES256 only (the IdP contract, `openbanking.claims`).
+ALLOWED_ALGORITHMS: tuple[str, ...] = SIGNING_ALGORITHMS
 _CONSENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token
 _MAX_TOKEN_LENGTH = 16 * 1024
@@ -163,7 +171,7 @@ class AccessTokenVerifier:
     """Verifies access tokens of one issuer. `clock` returns Unix seconds (injectable for tests)."""
 
     def __init__(self, issuer: str, keys: KeyResolver, *, audience: str | None = None, leeway_seconds: int = 30,
-                 tpp_id_claim: str = "org_id", clock: Callable[[], float] = time.time) -> None:
+                 tpp_id_claim: str = TPP_ID_CLAIM, clock: Callable[[], float] = time.time) -> None:
         if not issuer:
             raise ValueError("the token issuer must be configured")
         self._issuer = issuer
@@ -209,14 +217,14 @@ class AccessTokenVerifier:
                                 ) from exc
 
     def _facts(self, claims: dict[str, Any], certificate: x509.Certificate) -> AccessToken:
-        confirmation = claims.get("cnf")
-        bound_to = confirmation.get("x5t#S256") if isinstance(confirmation, dict) else None
+        confirmation = claims.get(CONFIRMATION_CLAIM)
+        bound_to = confirmation.get(CERTIFICATE_THUMBPRINT) if isinstance(confirmation, dict) else None
         if not isinstance(bound_to, str) or not bound_to:
             raise TokenRejected("the token is not sender-constrained (no cnf.x5t#S256): bearer tokens are refused")
         thumbprint = thumbprint_s256(certificate)
         if not hmac.compare_digest(bound_to.encode(), thumbprint.encode()):
             raise TokenRejected("the token is bound to a different client certificate (cnf.x5t#S256 mismatch)")
-        client_id = claims.get("client_id", claims.get("azp"))
+        client_id = next((claims[c] for c in CLIENT_ID_CLAIMS if c in claims), None)
         if not isinstance(client_id, str) or not client_id:
             raise TokenRejected("the token names no client ('client_id')")
         tpp_id = self._tpp_id(claims, certificate)

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from openbanking.claims import CONSENT_AUTHORISATION_SCOPE, INTENT_ID_CLAIM, INTERNAL_AUTHORISATION_PATHS, TPP_ID_CLAIM
 from openbanking.common.bodies import parse_json, raw_body, validate_model
 from openbanking.common.context import CLIENT_CERT_HEADER
 from openbanking.common.dynamo_items import from_item, to_item
@@ -54,14 +55,13 @@ from openbanking.security.certificates import (
     thumbprint_s256,
     tpp_id_of,
 )
-from openbanking.security.tokens import INTENT_ID_CLAIM
 
 from ..directory import SandboxDirectory
 from ..settlement import SettlementSimulator
 from ..web import sandbox_app
 
 API_SCOPES = frozenset({"accounts", "payments"})
-AUTHORISATION_SCOPE = "openbanking:consent-authorisation"
+AUTHORISATION_SCOPE = CONSENT_AUTHORISATION_SCOPE
 PAYMENT_STATUS_SCOPE = "openbanking:payment-status"
 TOKEN_LIFETIME_SECONDS = 3600
 _CONSENT_ID = r"^(aac|pdc)-[0-9a-f-]{36}$"
@@ -158,7 +158,7 @@ class SandboxIdp:
     def mint(self, *, client_id: str, tpp_id: str, scope: str, thumbprint: str, consent_id: str | None = None,
              lifetime: int = TOKEN_LIFETIME_SECONDS) -> str:
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": self.issuer, "sub": client_id, "client_id": client_id, "org_id": tpp_id,
+        claims: dict[str, Any] = {"iss": self.issuer, "sub": client_id, "client_id": client_id, TPP_ID_CLAIM: tpp_id,
                                   "scope": scope, "iat": now, "nbf": now, "exp": now + lifetime,
                                   "jti": str(uuid.uuid4()), "cnf": {"x5t#S256": thumbprint}}
         if consent_id:
@@ -241,13 +241,13 @@ class SandboxIdp:
             if account_ids is None and decision.Decision == "Authorised":
                 account_ids = await anyio.to_thread.run_sync(self.accounts_of, decision.PsuId)
             decision_body["AccountIds"] = account_ids or []
-            answer = await self.internal.post("ais", f"/internal/aisp/account-access-consents/{consent_id}"
-                                              "/authorisation", decision_body, AUTHORISATION_SCOPE)
+            answer = await self.internal.post("ais", INTERNAL_AUTHORISATION_PATHS["ais"].format(ConsentId=consent_id),
+                                              decision_body, AUTHORISATION_SCOPE)
         else:
             if decision.AccountId:
                 decision_body["AccountId"] = decision.AccountId
-            answer = await self.internal.post("pis", f"/internal/pisp/domestic-payment-consents/{consent_id}"
-                                              "/authorisation", decision_body, AUTHORISATION_SCOPE)
+            answer = await self.internal.post("pis", INTERNAL_AUTHORISATION_PATHS["pis"].format(ConsentId=consent_id),
+                                              decision_body, AUTHORISATION_SCOPE)
         if answer.status_code != 204:
             return self._relayed(answer)
         if decision.Decision == "Rejected":
