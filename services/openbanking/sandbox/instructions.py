@@ -59,11 +59,13 @@ class Step:
     text: str
 
 
-def instructions(*, base_url: str, python: str, state_dir: Path, settlement_seconds: float,
+def instructions(*, base_url: str, python: str, settlement_seconds: float, state_dir: Path | None = None,
                  tpp_id: str = "my-tpp", deployed: DeployedEntries | None = None) -> str:
-    """The printed steps. Locally (`deployed` None) everything is at `base_url` and the certificate travels in a
-    header; deployed, `base_url` is ignored for the entries `deployed` names."""
+    """The printed steps. Locally (`deployed` None) everything is at `base_url`, the credentials live under
+    `state_dir` and the certificate travels in a header; deployed, the entries and the directory are `deployed`'s."""
     q = shlex.quote
+    if deployed is None and state_dir is None:
+        raise ValueError("state_dir: the local steps keep the credentials under the sandbox's state directory")
     if deployed is not None:
         base_url = deployed.api_url
         directory = deployed.directory_url
@@ -74,6 +76,7 @@ def instructions(*, base_url: str, python: str, state_dir: Path, settlement_seco
                      "(curl --cert/--key);\n#    the CA is reached without one.")
         api_helper = 'api() { curl -sS --fail-with-body --cert "$TPP/client.pem" --key "$TPP/client.key" "$@"; }'
     else:
+        assert state_dir is not None
         directory = base_url
         tpp_line = f"TPP={q(str(state_dir / 'tpps' / tpp_id))}"
         tpp_arg = q(tpp_id)
