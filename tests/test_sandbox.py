@@ -219,7 +219,8 @@ def test_each_route_reaches_its_services_own_nlb_in_the_account_through_a_vpc_li
 
 def test_the_service_certificates_are_public_and_validated_in_the_sandboxs_own_zone(sandbox: Rendering) -> None:
     certificates = by(sandbox, "aws:acm/certificate:Certificate", "arn")
-    validations = {v["outputs"]["certificateArn"] for v in of_type(sandbox, "aws:acm/certificateValidation:CertificateValidation")}
+    validations = {v["outputs"]["certificateArn"]
+                   for v in of_type(sandbox, "aws:acm/certificateValidation:CertificateValidation")}
     [zone] = [z for z in of_type(sandbox, "aws:route53/zone:Zone") if not z["inputs"].get("vpcs")]
     assert zone["inputs"]["name"] == DOMAIN
     listeners = [x for x in of_type(sandbox, "aws:lb/listener:Listener") if x["inputs"]["protocol"] == "TLS"]
@@ -233,7 +234,8 @@ def test_the_service_certificates_are_public_and_validated_in_the_sandboxs_own_z
 
 def test_the_idp_alone_reaches_ais_and_pis_by_their_internal_names(sandbox: Rendering) -> None:
     groups = by(sandbox, "aws:ec2/securityGroup:SecurityGroup")
-    [private] = [z for z in of_type(sandbox, "aws:route53/zone:Zone") if z["inputs"].get("vpcs") and z["account"] == "sandbox"]
+    [private] = [z for z in of_type(sandbox, "aws:route53/zone:Zone")
+                 if z["inputs"].get("vpcs") and z["account"] == "sandbox"]
     [vpc] = [v for v in of_type(sandbox, "aws:ec2/vpc:Vpc") if v["account"] == "sandbox"]
     assert private["inputs"]["name"] == f"internal.{DOMAIN}"
     assert [v["vpcId"] for v in private["inputs"]["vpcs"]] == [vpc["id"]]
