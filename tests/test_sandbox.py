@@ -25,7 +25,7 @@ from lz.render import Rendering
 from openbanking.deployables import DEPLOYABLES
 from openbanking.operations import OPERATIONS, SANDBOX_ROUTES
 from openbanking.sandbox.instructions import DeployedEntries, instructions, steps
-from tests.conftest import ROOT, of_type
+from tests.conftest import ROOT, by, of_type, one
 
 Render = Callable[[str], Rendering]
 DOMAIN = "sandbox.openbanking.example-bank.co.uk"
@@ -40,16 +40,6 @@ def sandbox(rendered: Render) -> Rendering:
 
 def config_of(rendering: Rendering) -> dict[str, Any]:
     return json.loads(rendering.program.config(rendering.stack).values["landingzone:environment"])
-
-
-def one(rendering: Rendering, type_: str, **where: Any) -> dict:
-    found = [r for r in of_type(rendering, type_) if all(r.get(k) == v for k, v in where.items())]
-    assert len(found) == 1, (type_, where, [r["name"] for r in found])
-    return found[0]
-
-
-def by(rendering: Rendering, type_: str, field: str = "id") -> dict[Any, dict]:
-    return {r["outputs"].get(field, r.get(field)): r for r in of_type(rendering, type_)}
 
 
 def containers(rendering: Rendering) -> dict[str, tuple[dict, dict]]:
