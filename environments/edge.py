@@ -54,8 +54,11 @@ def truststore_pem(path: str) -> str:
 
 @cache
 def load_specs(services_dir: Path) -> dict[str, dict[str, Any]]:
-    """The official OBIE specs the services are tested against, parsed."""
-    return {name: yaml.safe_load((services_dir / SPEC_DIRECTORY / name).read_text()) for name in SPECS}
+    """The official OBIE specs the services are tested against, parsed (with libyaml where PyYAML has it: the same
+    documents, ten times faster, and they are a megabyte of YAML every render reads)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return {name: yaml.load((services_dir / SPEC_DIRECTORY / name).read_text(), Loader=loader)
+            for name in SPECS}
 
 
 def published_specs(specs: Mapping[str, Mapping[str, Any]], operations: Sequence[Operation],
