@@ -262,6 +262,21 @@ def functions_of(services: Sequence[str], deployables: Mapping[str, Deployable])
     return functions
 
 
+def one_off_tasks(name: str, args: WorkloadAccountArgs) -> dict[str, Deployable]:
+    """The account's one-off tasks: those `args.tasks` names, else the ledger's migration where there is a ledger."""
+    if args.tasks is None:
+        names = [n for n, d in args.deployables.items() if d.kind == "task" and d.owns_ledger] if args.ledger else []
+    else:
+        names = list(args.tasks)
+    wrong = sorted(n for n in names if n not in args.deployables or args.deployables[n].kind != "task")
+    if wrong:
+        raise ValueError(f"{name}: {wrong} are not tasks of the registry")
+    without = sorted(n for n in names if args.deployables[n].uses_ledger and args.ledger is None)
+    if without:
+        raise ValueError(f"{name}: {without} use the ledger, but the account keeps none")
+    return {n: args.deployables[n] for n in names}
+
+
 def consumer_group(workload: str) -> str:
     """Each account's ingestion reads the whole feed: its own Kafka consumer group."""
     return f"ledger-ingestion-{workload}"
@@ -286,7 +301,7 @@ class ServicePlane(pulumi.ComponentResource):
         prefix, key = ctx.name_prefix, kms_key_arn
         services = {n: args.deployables[n] for n in args.services}
         functions = functions_of(list(services), args.deployables)
-        tasks = self._tasks(name, args)
+        tasks = one_off_tasks(name, args)
         runs = {**services, **functions, **tasks}
         strangers = sorted(set(args.settings) - set(runs))
         if strangers:
@@ -494,21 +509,6 @@ class ServicePlane(pulumi.ComponentResource):
     @property
     def child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
-
-    @staticmethod
-    def _tasks(name: str, args: WorkloadAccountArgs) -> dict[str, Deployable]:
-        """The one-off tasks: those `args.tasks` names, else the ledger's migration where there is a ledger."""
-        if args.tasks is None:
-            names = [n for n, d in args.deployables.items() if d.kind == "task" and d.owns_ledger] if args.ledger else []
-        else:
-            names = list(args.tasks)
-        wrong = sorted(n for n in names if n not in args.deployables or args.deployables[n].kind != "task")
-        if wrong:
-            raise ValueError(f"{name}: {wrong} are not tasks of the registry")
-        without = sorted(n for n in names if args.deployables[n].uses_ledger and args.ledger is None)
-        if without:
-            raise ValueError(f"{name}: {without} use the ledger, but the account keeps none")
-        return {n: args.deployables[n] for n in names}
 
     def _certificate(self, name: str, service: str, args: WorkloadAccountArgs) -> pulumi.Output[str]:
         """The service's TLS certificate, `<service>.<internal domain>`: from the private CA, or public and

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from accounts.service_plane import one_off_tasks
+from components.spoke_vpc import SpokeVpcArgs
 from environments.config import CONFIG_KEY, SandboxConfig
+from environments.sandbox import plane_args
 from environments.validation import load_environment
 from tests.conftest import ROOT
 from tests.test_config import problems, stack_config
@@ -80,3 +84,22 @@ def test_the_sandbox_sections_are_the_sandboxs() -> None:
     raw["sandbox"]["services"] = {"ingestion": {}}
     [line] = problems(raw)
     assert line.startswith(f"{CONFIG_KEY}.sandbox.services.ingestion: ")
+
+
+# --- what the sandbox's plane runs ----------------------------------------------------------------------------------
+
+
+def test_the_sandbox_runs_both_tasks_and_a_plane_refuses_tasks_it_cannot_run() -> None:
+    config = load_environment(stack_config("sandbox"))
+    assert isinstance(config, SandboxConfig)
+    vpc = SpokeVpcArgs(cidr_block="10.128.4.0/22", az_count=2, zone_ids=["a", "b"], region="eu-west-2",
+                       transit_gateway_id="tgw-1", flow_log_bucket_arn="arn:aws:s3:::logs", segment="sandbox",
+                       organization_id="o-exampl3bank1")
+    args = plane_args(config, vpc, "300000000002", ROOT / "services", "arn:aws:s3:::access", "PEM")
+    assert list(one_off_tasks("sbx", args)) == ["ledger_migrate", "sandbox_seed"]
+    assert list(one_off_tasks("wl", replace(args, tasks=None))) == ["ledger_migrate"], "a workload's default"
+    assert one_off_tasks("wl", replace(args, tasks=None, ledger=None)) == {}
+    with pytest.raises(ValueError, match=r"\['ais'\] are not tasks of the registry"):
+        one_off_tasks("sbx", replace(args, tasks=("ais",)))
+    with pytest.raises(ValueError, match=r"\['sandbox_seed'\] use the ledger, but the account keeps none"):
+        one_off_tasks("sbx", replace(args, tasks=("sandbox_seed",), ledger=None))
