@@ -8,6 +8,11 @@ certificate-bound token, scope and consent for the route), the REST API (only th
 implement), and a VPC link to an NLB whose targets are the PrivateLink endpoint of the workload account running
 the service. The account also holds the environment's public zone (DNSSEC, query logs) and the CDN for the public static data
 (the published OpenAPI documents, the ASPSP's signing JWKS).
+
+Held by the sandbox account, the same edge reaches services of its own account: a VPC link straight to each
+service's NLB (:class:`ServiceBackend` with `load_balancer_arn`), routes for the sandbox IdP that its own client
+authentication guards instead of the authorizer (`certificate_routes`), an HTTPS entry without client certificates
+for the sandbox CA and the published keys (`open_entry`), and a developer portal (`portal`). docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.api_definition import Backend, OperationLike, rest_api_definition
+from components.api_definition import Backend, CertificateRoute, OperationLike, rest_api_definition
 from components.api_perimeter import ApiPerimeter, ApiPerimeterArgs, TruststoreLocation
 from components.content_bucket import ContentBucket, ContentBucketArgs, ContentObject, bucket_arn
 from components.dns_certificate import DnsCertificate, DnsCertificateArgs
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs, LambdaNetwork
 from components.network_access import Egress, workload_security_group
+from components.open_http_api import OpenBackend, OpenHttpApi, OpenHttpApiArgs, OpenRoute
 from components.private_integration import PrivateServiceLink, PrivateServiceLinkArgs
 from components.public_zone import GLOBAL_REGION, PublicZone, PublicZoneArgs
 from components.rest_api import MtlsRestApi, MtlsRestApiArgs, MutualTls
@@ -45,12 +51,19 @@ Perimeter = Literal["regional", "cloudfront"]
 
 @dataclass(frozen=True)
 class ServiceBackend:
-    """One workload service the REST API routes to."""
+    """One service the REST API routes to: in a workload account (through PrivateLink), or in the account holding
+    the edge (a VPC link to its NLB): exactly one of the two."""
 
     #: Its internal name, which its certificate is for: the integration URI's host.
     host: str
     #: The workload's endpoint service name (`com.amazonaws.vpce.<region>.vpce-svc-...`).
-    endpoint_service_name: pulumi.Input[str]
+    endpoint_service_name: pulumi.Input[str] | None = None
+    #: The service's NLB in this account (the sandbox).
+    load_balancer_arn: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.endpoint_service_name is None) == (self.load_balancer_arn is None):
+            raise ValueError(f"backend {self.host}: give exactly one of endpoint_service_name, load_balancer_arn")
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,21 @@ class EdgePlacement:
     kms_key_arn: pulumi.Input[str]
     #: Protect and retain the zone, its key and the buckets (prod).
     protect: bool
+    #: The account's public zone for `EdgeArgs.domain`, when the account made it before the edge (the sandbox's
+    #: services need it for their certificates first); None: the edge makes it.
+    zone: PublicZone | None = None
+
+
+@dataclass(frozen=True)
+class OpenEntry:
+    """The HTTPS entry without client certificates (:mod:`components.open_http_api`): `<subdomain>.<domain>`."""
+
+    #: Its name under the domain, e.g. "directory".
+    subdomain: str
+    #: Backend name -> its load balancer in this account.
+    backends: Mapping[str, OpenBackend]
+    #: The published operations, each to one backend.
+    routes: Sequence[OpenRoute]
 
 
 @dataclass(frozen=True)
@@ -145,7 +173,17 @@ class EdgeArgs:
     access_logs_bucket_name: pulumi.Input[str]
     #: Days the account's log groups keep logs.
     log_retention_days: int
+    #: Routes without the authorizer, their service authenticating the client by the certificate the domain passes
+    #: it (the sandbox IdP); needs the regional perimeter (behind CloudFront the certificate is CloudFront's).
+    certificate_routes: Sequence[CertificateRoute] = ()
+    #: The HTTPS entry without client certificates (the sandbox CA and the published keys); None: none.
+    open_entry: OpenEntry | None = None
+    #: The developer portal's pages (path -> object), served at `developer.<domain>`; None: no portal.
+    portal: Mapping[str, ContentObject] | None = None
 
+
+#: The portal's name under the domain.
+PORTAL_SUBDOMAIN = "developer"
 
 
 class Edge(pulumi.ComponentResource):
@@ -154,9 +192,12 @@ class Edge(pulumi.ComponentResource):
     def __init__(self, name: str, args: EdgeArgs, placement: EdgePlacement,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("openbanking:edge:Edge", name, None, opts)
-        missing = sorted({op.service for op in args.operations} - set(args.backends))
+        missing = sorted({op.service for op in [*args.operations, *args.certificate_routes]} - set(args.backends))
         if missing:
             raise ValueError(f"{name}: operations of {missing} but no backend runs them")
+        if args.certificate_routes and args.perimeter != "regional":
+            raise ValueError(f"{name}: certificate routes need the regional perimeter (behind CloudFront the domain "
+                             "sees CloudFront's certificate, not the TPP's)")
         if (args.perimeter == "cloudfront") != (args.origin_certificate_authority_arn is not None):
             raise ValueError(f"{name}: the origin certificate authority goes with the cloudfront perimeter, only")
         if args.shield_advanced and args.perimeter != "cloudfront":
@@ -167,7 +208,7 @@ class Edge(pulumi.ComponentResource):
         api_domain, static_domain = f"api.{args.domain}", f"static.{args.domain}"
 
         # DNS and certificates.
-        self.zone = PublicZone(f"{name}-zone", PublicZoneArgs(
+        self.zone = at.zone or PublicZone(f"{name}-zone", PublicZoneArgs(
             domain=args.domain, account_id=at.account_id, name_prefix=prefix,
             log_retention_days=args.log_retention_days, protect=at.protect), opts=self.child)
         api_certificate = DnsCertificate(f"{name}-api-certificate", DnsCertificateArgs(
@@ -219,20 +260,29 @@ class Edge(pulumi.ComponentResource):
             network=LambdaNetwork(subnet_ids=vpc.private_subnet_ids, security_group_id=group.id)),
             opts=self.child)
 
-        # Into the workloads: PrivateLink, an NLB on the endpoint's pinned addresses, a VPC link.
+        # Into the workloads: PrivateLink, an NLB on the endpoint's pinned addresses, a VPC link; or, for a service
+        # of this account, a VPC link straight to its NLB.
+        link_ids: dict[str, pulumi.Input[str]] = {}
         for slot, (service, backend) in enumerate(sorted(args.backends.items())):
-            self.links[service] = PrivateServiceLink(f"{name}-{service}-link", PrivateServiceLinkArgs(
-                service=service, slot=slot, endpoint_service_name=backend.endpoint_service_name, vpc_id=vpc.vpc_id,
-                data_subnet_ids=vpc.data_subnet_ids, data_subnet_cidrs=vpc.data_cidrs,
-                private_subnet_ids=vpc.private_subnet_ids, private_subnet_cidrs=vpc.private_cidrs,
-                name_prefix=prefix, access_logs_bucket=args.access_logs_bucket_name), opts=self.child)
+            if backend.endpoint_service_name is not None:
+                self.links[service] = PrivateServiceLink(f"{name}-{service}-link", PrivateServiceLinkArgs(
+                    service=service, slot=slot, endpoint_service_name=backend.endpoint_service_name, vpc_id=vpc.vpc_id,
+                    data_subnet_ids=vpc.data_subnet_ids, data_subnet_cidrs=vpc.data_cidrs,
+                    private_subnet_ids=vpc.private_subnet_ids, private_subnet_cidrs=vpc.private_cidrs,
+                    name_prefix=prefix, access_logs_bucket=args.access_logs_bucket_name), opts=self.child)
+                link_ids[service] = self.links[service].vpc_link_id
+            else:
+                assert backend.load_balancer_arn is not None  # ServiceBackend holds exactly one of the two
+                link_ids[service] = aws.apigateway.VpcLink(
+                    f"{name}-{service}-vpc-link", name=f"{prefix}-{service.replace('_', '-')}-link",
+                    target_arn=backend.load_balancer_arn,
+                    description=f"the REST API's way to {service} (its NLB, in this account)", opts=self.child).id
 
         # The REST API, its stage and its mutual-TLS domain.
         definition = rest_api_definition(
             title=f"{at.environment} Open Banking", operations=args.operations, specs=args.specs,
-            backends={s: Backend(host=b.host, connection_id=self.links[s].vpc_link_id)
-                      for s, b in args.backends.items()},
-            authorizer_uri=self.authorizer.function.invoke_arn)
+            backends={s: Backend(host=b.host, connection_id=link_ids[s]) for s, b in args.backends.items()},
+            authorizer_uri=self.authorizer.function.invoke_arn, certificate_routes=args.certificate_routes)
         truststore_object = self.truststore.objects[domain_truststore]
         self.api = MtlsRestApi(f"{name}-rest-api", MtlsRestApiArgs(
             api_name=f"{at.environment}-open-banking", definition=definition, stage_name=STAGE_NAME,
@@ -310,6 +360,40 @@ class Edge(pulumi.ComponentResource):
             aws.shield.Protection(f"{name}-zone-shield", name=f"{prefix}-zone", resource_arn=self.zone.zone.arn,
                                   opts=pulumi.ResourceOptions(parent=self, depends_on=shield_ready))
 
+        # Without client certificates: the sandbox CA and the published keys.
+        self.open_entry = None
+        if args.open_entry is not None:
+            entry = args.open_entry
+            entry_domain = f"{entry.subdomain}.{args.domain}"
+            entry_certificate = DnsCertificate(f"{name}-{entry.subdomain}-certificate", DnsCertificateArgs(
+                domain_name=entry_domain, zone_id=self.zone.zone_id), opts=self.child)
+            self.open_entry = OpenHttpApi(f"{name}-{entry.subdomain}", OpenHttpApiArgs(
+                api_name=f"{prefix}-{entry.subdomain}", domain_name=entry_domain,
+                certificate_arn=entry_certificate.arn, zone_id=self.zone.zone_id, vpc_id=vpc.vpc_id,
+                vpc_cidr=vpc_cidr, subnet_ids=vpc.private_subnet_ids, backends=entry.backends, routes=entry.routes,
+                throttle_rate=args.limits.throttle_rate, throttle_burst=args.limits.throttle_burst,
+                log_kms_key_arn=key, log_retention_days=args.log_retention_days), opts=self.child)
+
+        # The developer portal: static pages on CloudFront, like the static data.
+        self.portal = None
+        if args.portal is not None:
+            portal_domain = f"{PORTAL_SUBDOMAIN}.{args.domain}"
+            portal_certificate = DnsCertificate(f"{name}-portal-certificate", DnsCertificateArgs(
+                domain_name=portal_domain, zone_id=self.zone.zone_id, region=GLOBAL_REGION), opts=self.child)
+            self.portal = StaticSite(f"{name}-portal", StaticSiteArgs(
+                domain_name=portal_domain, certificate_arn=portal_certificate.arn, objects=args.portal,
+                bucket_name=f"{prefix}-portal-{at.account_id}-{at.region}", account_id=at.account_id,
+                region=at.region, name_prefix=prefix, web_acl_arn=edge_acl.arn,
+                access_logs_bucket_arn=args.access_logs_bucket_arn, protect=at.protect, site="portal",
+                default_root_object="index.html", description="developer portal (API reference, getting started)",
+                contents="the developer portal"), opts=self.child)
+            for record_type in ("A", "AAAA"):
+                aws.route53.Record(f"{name}-portal-{record_type.lower()}", zone_id=self.zone.zone_id,
+                                   name=portal_domain, type=record_type, aliases=[aws.route53.RecordAliasArgs(
+                                       name=self.portal.domain_name, zone_id=self.portal.hosted_zone_id,
+                                       evaluate_target_health=False)],
+                                   opts=self.child)
+
         self.exports = {
             "apiUrl": f"https://{api_domain}",
             "staticUrl": f"https://{static_domain}",
@@ -318,6 +402,10 @@ class Edge(pulumi.ComponentResource):
             "nameServers": self.zone.name_servers,
             "dnssecDsRecord": self.zone.ds_record,
         }
+        if self.open_entry is not None:
+            self.exports["openUrl"] = self.open_entry.url
+        if self.portal is not None:
+            self.exports["portalUrl"] = f"https://{PORTAL_SUBDOMAIN}.{args.domain}"
         self.register_outputs(self.exports | {
             "privateLinkEndpoints": {s: link.endpoint_id for s, link in self.links.items()}})
 

@@ -1,6 +1,6 @@
 """The service plane of an account that runs the Open Banking services [10]-[12], [18] (a workload account; the
 sandbox account): the services on ECS Fargate with their data stores, fed from core banking, exposing themselves
-through PrivateLink only.
+through PrivateLink only (or, in the sandbox, to the edge of their own account).
 
 What the plane holds follows from the services it runs (the config's `services`) and what each declares it
 uses (the services' registry): the tables of those services and of their Lambdas, the ledger (Aurora) and
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -32,10 +32,18 @@ from components.core_banking_feed import (
     FeedConnection,
     FeedConnectionArgs,
 )
+from components.dns_certificate import DnsCertificate, DnsCertificateArgs
 from components.endpoint_service import EndpointService, EndpointServiceArgs
-from components.fargate_service import FargateService, FargateServiceArgs, InternalTls, ServiceCluster, ServiceClusterArgs
+from components.fargate_service import (
+    TLS_PORT,
+    FargateService,
+    FargateServiceArgs,
+    InternalTls,
+    ServiceCluster,
+    ServiceClusterArgs,
+)
 from components.lambda_function import LambdaFunctionArgs, LambdaNetwork
-from components.network_access import workload_security_group
+from components.network_access import admit, workload_security_group
 from components.redis_cache import CacheUser, RedisCache, RedisCacheArgs
 from components.service_alarms import Alarm, ServiceAlarms, ServiceAlarmsArgs
 from components.service_events import (
@@ -56,9 +64,11 @@ from .workload_access import (
     AccountResources,
     Cache,
     Deployable,
+    DeployableSettings,
     Feed,
     Ledger,
     NetworkPlan,
+    Wiring,
     egress_of,
     wiring,
 )
@@ -186,10 +196,12 @@ class WorkloadAccountArgs:
     event_publisher_account_ids: Sequence[str]
     #: Concurrent event deliveries (when it runs the events service).
     delivery_concurrency: int
-    #: Accounts allowed to connect to each service's endpoint service (service name -> account ids).
+    #: Accounts allowed to connect to each service's endpoint service (service name -> account ids); a service not
+    #: named gets no endpoint service (the sandbox's edge reaches its services in its own account).
     endpoint_principals: Mapping[str, Sequence[str]]
-    #: The private CA issuing the services' internal TLS certificates, and the zone their names are in.
-    internal_ca_arn: str
+    #: The private CA issuing the services' internal TLS certificates; None: public ACM certificates validated in
+    #: `internal_certificate_zone_id` (the sandbox, which has no private CA and whose HTTP API verifies its backends).
+    internal_ca_arn: str | None
     #: The zone of the services' internal names (`<service>.<zone>` on their certificates).
     internal_domain: str
     #: https://api.<domain>, the ASPSP's OB organisation id, the TPP signing JWKS URL template.
@@ -212,6 +224,17 @@ class WorkloadAccountArgs:
     alarms: AlarmThresholds
     #: Fargate Spot for the services (the sandbox); on-demand otherwise.
     spot: bool = False
+    #: The one-off tasks it runs (deployable names); None: the ledger migration, where the account keeps a ledger.
+    tasks: Sequence[str] | None = None
+    #: Image digests of one-off tasks other than the migration (whose digest is the ledger's), by deployable.
+    task_image_digests: Mapping[str, str] = field(default_factory=dict)
+    #: What a deployable is told beyond what its registry flags say (the sandbox's CA and IdP), by deployable.
+    settings: Mapping[str, DeployableSettings] = field(default_factory=dict)
+    #: Without `internal_ca_arn`: the public zone that validates the services' certificates.
+    internal_certificate_zone_id: pulumi.Input[str] | None = None
+    #: Service -> deployables of this account that call its load balancer directly (the sandbox's IdP calls ais and
+    #: pis): the balancer admits them, and the service's internal name resolves in the VPC (a private zone).
+    internal_callers: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 #: Lambdas that travel with the events service: the router behind its bus, the delivery behind its queue.
@@ -239,6 +262,21 @@ def functions_of(services: Sequence[str], deployables: Mapping[str, Deployable])
     return functions
 
 
+def one_off_tasks(name: str, args: WorkloadAccountArgs) -> dict[str, Deployable]:
+    """The account's one-off tasks: those `args.tasks` names, else the ledger's migration where there is a ledger."""
+    if args.tasks is None:
+        names = [n for n, d in args.deployables.items() if d.kind == "task" and d.owns_ledger] if args.ledger else []
+    else:
+        names = list(args.tasks)
+    wrong = sorted(n for n in names if n not in args.deployables or args.deployables[n].kind != "task")
+    if wrong:
+        raise ValueError(f"{name}: {wrong} are not tasks of the registry")
+    without = sorted(n for n in names if args.deployables[n].uses_ledger and args.ledger is None)
+    if without:
+        raise ValueError(f"{name}: {without} use the ledger, but the account keeps none")
+    return {n: args.deployables[n] for n in names}
+
+
 def consumer_group(workload: str) -> str:
     """Each account's ingestion reads the whole feed: its own Kafka consumer group."""
     return f"ledger-ingestion-{workload}"
@@ -263,8 +301,11 @@ class ServicePlane(pulumi.ComponentResource):
         prefix, key = ctx.name_prefix, kms_key_arn
         services = {n: args.deployables[n] for n in args.services}
         functions = functions_of(list(services), args.deployables)
-        migrations = [d for d in args.deployables.values() if d.kind == "task" and d.owns_ledger]
-        runs = {**services, **functions, **({m.name: m for m in migrations} if args.ledger else {})}
+        tasks = one_off_tasks(name, args)
+        runs = {**services, **functions, **tasks}
+        strangers = sorted(set(args.settings) - set(runs))
+        if strangers:
+            raise ValueError(f"{name}: settings for {strangers}, which this account does not run")
         alarms: list[Alarm] = []
 
         # Tables: those the services and Lambdas here use, from the services' own definitions.
@@ -357,8 +398,20 @@ class ServicePlane(pulumi.ComponentResource):
 
         # Event notifications: the outbox where status changes are recorded, the bus, router and delivery where
         # the events service runs, consent expiry where consents are kept.
+        def wired(spec: Deployable) -> Wiring:
+            """What the registry's flags give `spec` here, and what the account adds for it."""
+            w = wiring(spec, resources)
+            extra = args.settings.get(spec.name)
+            if extra is not None:
+                twice = sorted((set(extra.environment) | set(extra.secrets)) & (set(w.environment) | set(w.secrets)))
+                if twice:
+                    raise ValueError(f"{name}: {spec.name} is given {twice} by its flags already")
+                w.environment |= dict(extra.environment)
+                w.secrets |= dict(extra.secrets)
+            return w
+
         def function(spec: Deployable, reserved: int | None = None) -> LambdaFunctionArgs:
-            return self._function_args(spec, resources, groups[spec.name].id, args, ctx, reserved)
+            return self._function_args(spec, wired(spec), groups[spec.name].id, args, ctx, reserved)
 
         self.events = None
         if "event_router" in functions:
@@ -394,23 +447,20 @@ class ServicePlane(pulumi.ComponentResource):
             assert self.cluster is not None
             sizing = args.services[service]
             image = self._image(name, spec, sizing.image_digest, args, ctx)
-            w = wiring(spec, resources)
+            w = wired(spec)
             tls = None
             if spec.port is not None:
-                certificate = aws.acm.Certificate(
-                    f"{name}-{service}-certificate", domain_name=f"{service}.{args.internal_domain}",
-                    certificate_authority_arn=args.internal_ca_arn, key_algorithm="EC_prime256v1", opts=self.child)
-                tls = InternalTls(certificate_arn=certificate.arn)
+                tls = InternalTls(certificate_arn=self._certificate(name, service, args))
             self.services[service] = FargateService(f"{name}-{service}", FargateServiceArgs(
                 task=ContainerTaskArgs(
-                    family=f"{prefix}-{service}", account_id=ctx.account_id, region=ctx.region,
+                    family=f"{prefix}-{_slug(service)}", account_id=ctx.account_id, region=ctx.region,
                     container=ContainerSpec(
                         image=image.image, user=str(spec.user), health_check=health_command(spec), cpu=sizing.cpu,
                         memory_mb=sizing.memory_mb, port=spec.port, environment=w.environment, secrets=w.secrets),
                     repository_arn=image.repository_arn, policy_statements=w.statements, secret_kms_key_arns=[key],
                     log_kms_key_arn=key, log_retention_days=args.log_retention_days),
                 cluster_arn=self.cluster.arn, cluster_name=self.cluster.name,
-                service_name=f"{ctx.environment}-{args.workload}-{service}"[:32], vpc_id=vpc.vpc_id,
+                service_name=f"{ctx.environment}-{args.workload}-{_slug(service)}"[:32], vpc_id=vpc.vpc_id,
                 subnet_ids=vpc.private_subnet_ids, security_group_id=groups[service].id, min_tasks=sizing.min_tasks,
                 max_tasks=sizing.max_tasks, tls=tls, access_logs_bucket=args.access_logs_bucket,
                 health_path=(spec.health_check.path if spec.health_check else None) or "/health",
@@ -418,24 +468,30 @@ class ServicePlane(pulumi.ComponentResource):
                 opts=self.child)
             nlb = self.services[service].load_balancer_arn
             if nlb is not None:
-                self.endpoint_services[service] = EndpointService(f"{name}-{service}-endpoint", EndpointServiceArgs(
-                    load_balancer_arn=nlb, allowed_account_ids=args.endpoint_principals[service],
-                    description=f"{ctx.environment} {args.workload} {service}"), opts=self.child)
+                if service in args.endpoint_principals:
+                    self.endpoint_services[service] = EndpointService(f"{name}-{service}-endpoint", EndpointServiceArgs(
+                        load_balancer_arn=nlb, allowed_account_ids=args.endpoint_principals[service],
+                        description=f"{ctx.environment} {args.workload} {service}"), opts=self.child)
                 alarms += service_alarms(ctx.environment, service, args.alarms)
+        self._internal_callers(name, args, groups)
 
-        # The one-off ledger migration (run before each deployment of the services: docs/workloads.md).
+        # The one-off tasks: the ledger migration (run before each deployment of the services: docs/workloads.md),
+        # and in the sandbox the seeding after it.
         self.migration = None
-        ledger = args.ledger
-        for spec in migrations if self.ledger is not None and ledger is not None else []:
-            image = self._image(name, spec, ledger.migration_image_digest if ledger else None, args, ctx)
-            w = wiring(spec, resources)
-            self.migration = ContainerTask(f"{name}-{_slug(spec.name)}", ContainerTaskArgs(
+        self.tasks: dict[str, ContainerTask] = {}
+        for task, spec in tasks.items():
+            digest = args.ledger.migration_image_digest if spec.owns_ledger and args.ledger \
+                else args.task_image_digests.get(task)
+            image = self._image(name, spec, digest, args, ctx)
+            w = wired(spec)
+            self.tasks[task] = ContainerTask(f"{name}-{_slug(spec.name)}", ContainerTaskArgs(
                 family=f"{prefix}-{_slug(spec.name)}", account_id=ctx.account_id, region=ctx.region,
                 container=ContainerSpec(image=image.image, user=str(spec.user), health_check=(), cpu=256,
                                         memory_mb=512, environment=w.environment, secrets=w.secrets),
                 repository_arn=image.repository_arn, policy_statements=w.statements, secret_kms_key_arns=[key],
                 log_kms_key_arn=key, log_retention_days=args.log_retention_days), opts=self.child)
-            self.migration_security_group_id = groups[spec.name].id
+            if spec.owns_ledger:
+                self.migration = self.tasks[task]
 
         # Alarms: every dead-letter queue, the data stores, the services.
         dead_letters = [*(self.events.dead_letter_queue_arns if self.events else []),
@@ -454,6 +510,45 @@ class ServicePlane(pulumi.ComponentResource):
     def child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
 
+    def _certificate(self, name: str, service: str, args: WorkloadAccountArgs) -> pulumi.Output[str]:
+        """The service's TLS certificate, `<service>.<internal domain>`: from the private CA, or public and
+        DNS-validated where there is none."""
+        domain = f"{_slug(service)}.{args.internal_domain}"
+        if args.internal_ca_arn is not None:
+            return aws.acm.Certificate(
+                f"{name}-{service}-certificate", domain_name=domain, certificate_authority_arn=args.internal_ca_arn,
+                key_algorithm="EC_prime256v1", opts=self.child).arn
+        if args.internal_certificate_zone_id is None:
+            raise ValueError(f"{name}: {service} needs a certificate: give internal_ca_arn or "
+                             "internal_certificate_zone_id")
+        return DnsCertificate(f"{name}-{service}-certificate", DnsCertificateArgs(
+            domain_name=domain, zone_id=args.internal_certificate_zone_id), opts=self.child).arn
+
+    def _internal_callers(self, name: str, args: WorkloadAccountArgs, groups: Mapping[str, aws.ec2.SecurityGroup]) -> None:
+        """Each called service's balancer admits its callers here, and its name resolves in the VPC."""
+        if not args.internal_callers:
+            return
+        zone = aws.route53.Zone(
+            f"{name}-internal-zone", name=args.internal_domain, force_destroy=False,
+            comment=f"{args.internal_domain}: the services' names inside the VPC",
+            vpcs=[aws.route53.ZoneVpcArgs(vpc_id=self.vpc.vpc_id)], opts=self.child)
+        for service, callers in sorted(args.internal_callers.items()):
+            target = self.services.get(service)
+            if target is None or target.load_balancer_security_group_id is None or target.load_balancer_dns_name is None \
+                    or target.load_balancer_zone_id is None:
+                raise ValueError(f"{name}: {sorted(callers)} call {service}, which has no load balancer here")
+            aws.route53.Record(
+                f"{name}-{service}-internal-name", zone_id=zone.zone_id, name=f"{_slug(service)}.{args.internal_domain}",
+                type="A", aliases=[aws.route53.RecordAliasArgs(
+                    name=target.load_balancer_dns_name, zone_id=target.load_balancer_zone_id,
+                    evaluate_target_health=False)], opts=pulumi.ResourceOptions(parent=zone))
+            for caller in sorted(callers):
+                if caller not in groups:
+                    raise ValueError(f"{name}: {caller} calls {service}, but this account does not run it")
+                admit(f"{name}-{service}-from-{_slug(caller)}", group_id=target.load_balancer_security_group_id,
+                      port=TLS_PORT, from_group_id=groups[caller].id,
+                      description=f"TLS from {caller} (same account)", parent=self)
+
     def _image(self, name: str, spec: Deployable, digest: str | None, args: WorkloadAccountArgs,
                ctx: AccountContext) -> ContainerImage:
         """The deployable's image, in this account's own repository."""
@@ -462,10 +557,9 @@ class ServicePlane(pulumi.ComponentResource):
             digest=digest, context=args.services_dir, dockerfile=args.services_dir / str(spec.dockerfile),
             protect=ctx.protect), opts=self.child)
 
-    def _function_args(self, spec: Deployable, resources: AccountResources, group_id: pulumi.Input[str],
+    def _function_args(self, spec: Deployable, w: Wiring, group_id: pulumi.Input[str],
                        args: WorkloadAccountArgs, ctx: AccountContext, reserved: int | None) -> LambdaFunctionArgs:
         """A Lambda of the registry, wired like the services: settings, statements, its security group."""
-        w = wiring(spec, resources)
         if w.secrets:
             raise ValueError(f"{spec.name}: a Lambda reads its secrets itself; the registry gives it {sorted(w.secrets)}")
         return LambdaFunctionArgs(

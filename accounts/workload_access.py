@@ -76,6 +76,8 @@ class Deployable(Protocol):
     @property
     def owns_ledger(self) -> bool: ...
     @property
+    def uses_master_credentials(self) -> bool: ...
+    @property
     def ledger_role(self) -> str | None: ...
     @property
     def uses_cache(self) -> bool: ...
@@ -209,6 +211,17 @@ class NetworkPlan:
     feed_ports: tuple[int, int] | None = None
 
 
+@dataclass(frozen=True)
+class DeployableSettings:
+    """What a deployable is told beyond what its registry flags say: settings only its account knows (the sandbox's
+    CA and IdP: their keys, the CA certificate, the public URLs they write into certificates and tokens)."""
+
+    #: Plain settings.
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: Variable -> Secrets Manager `valueFrom` (a secret ARN): values the program never sees.
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
 @dataclass
 class Wiring:
     """A deployable's settings, secrets (`valueFrom` of Secrets Manager) and IAM statements."""
@@ -304,8 +317,9 @@ def _ledger(spec: Deployable, res: AccountResources, w: Wiring) -> None:
         w.environment |= {"OB_DATABASE_USER": role, "OB_DATABASE_IAM_AUTH": "true"}
         w.statements.append({"Sid": "LedgerLogin", "Effect": "Allow", "Action": "rds-db:connect",
                              "Resource": ledger.user_arns[role]})
-    if spec.owns_ledger:
-        # The master credentials, straight from the RDS-managed secret into the migration task's environment.
+    if spec.uses_master_credentials:
+        # The master credentials, straight from the RDS-managed secret into the task's environment (the migration,
+        # and the sandbox's seeding).
         w.secrets |= {"OB_DATABASE_MASTER_USERNAME": pulumi.Output.concat(ledger.master_secret_arn, ":username::"),
                       "OB_DATABASE_MASTER_PASSWORD": pulumi.Output.concat(ledger.master_secret_arn, ":password::")}
 

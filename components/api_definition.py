@@ -13,10 +13,17 @@ and gets:
 Gateway responses (401, 403, 404, 413, 429, 4XX, 5XX, WAF block, bad request) return `OBErrorResponse1` bodies
 and echo `x-fapi-interaction-id`. Requests to anything else are refused by API Gateway itself: an operation
 the services do not implement is absent.
+
+A service that authenticates its client by the certificate itself (the sandbox's IdP: OAuth `tls_client_auth`)
+gets :class:`CertificateRoute` routes instead: no authorizer, and the certificate of the domain's mutual TLS
+written into :data:`CLIENT_CERT_HEADER` from `$context.identity.clientCert.clientCertPem` (replacing any header a
+client sent under that name). A parameter mapping copies a value as it is, so the service reads the PEM as API
+Gateway writes it (`openbanking.security.certificates.certificate_from_header`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -33,6 +40,10 @@ CONTEXT_HEADERS = {
     "consentId": "x-ob-consent-id",
 }
 INTERACTION_ID = "x-fapi-interaction-id"
+#: The header a certificate route's service reads the client certificate from, and the context variable API Gateway
+#: fills it from (the PEM the TPP presented to the custom domain).
+CLIENT_CERT_HEADER = "x-amzn-mtls-clientcert"
+CLIENT_CERT_SOURCE = "context.identity.clientCert.clientCertPem"
 #: Seconds API Gateway waits for a backend (its maximum for REST APIs without a quota increase).
 INTEGRATION_TIMEOUT_MS = 29000
 
@@ -48,6 +59,18 @@ class OperationLike(Protocol):
     def spec(self) -> str: ...
     @property
     def spec_path(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+
+
+class CertificateRoute(Protocol):
+    """A route served without the authorizer, its service authenticating the client by its certificate
+    (`openbanking.operations.SandboxRoute`)."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def method(self) -> str: ...
     @property
     def path(self) -> str: ...
 
@@ -137,9 +160,44 @@ def _parameters(document: Mapping[str, Any], path_item: Mapping[str, Any],
     return list(params.values())
 
 
+def _integration(method: str, path: str, backend: Backend, request_parameters: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "type": "http_proxy",
+        "httpMethod": method,
+        "uri": f"https://{backend.host}{path}",
+        "connectionType": "VPC_LINK",
+        "connectionId": backend.connection_id,
+        **({"integrationTarget": backend.integration_target} if backend.integration_target is not None else {}),
+        "passthroughBehavior": "when_no_match",
+        "timeoutInMillis": INTEGRATION_TIMEOUT_MS,
+        "requestParameters": dict(request_parameters),
+        # The internal certificates come from the bank's private CA, which API Gateway cannot verify;
+        # the hop stays on AWS's network (VPC link, PrivateLink) and is still encrypted (docs/edge.md).
+        "tlsConfig": {"insecureSkipVerification": True},
+    }
+
+
+def _certificate_route(route: CertificateRoute, backend: Backend) -> dict[str, Any]:
+    """A route without the authorizer: path parameters passed on, the client certificate in CLIENT_CERT_HEADER."""
+    names = re.findall(r"\{([^{}]+)\}", route.path)
+    request_parameters = {f"integration.request.path.{n}": f"method.request.path.{n}" for n in names}
+    request_parameters[f"integration.request.header.{CLIENT_CERT_HEADER}"] = CLIENT_CERT_SOURCE
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", route.path).strip("-")
+    return {
+        "operationId": f"{route.method.lower()}-{slug}",
+        "summary": f"{route.service}: the client authenticated by its certificate",
+        "tags": [route.service],
+        "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names],
+        "security": [],
+        "responses": {"default": {"description": "the service's answer, passed through"}},
+        "x-amazon-apigateway-integration": _integration(route.method, route.path, backend, request_parameters),
+    }
+
+
 def rest_api_definition(title: str, operations: Sequence[OperationLike], specs: Mapping[str, Mapping[str, Any]],
                         backends: Mapping[str, Backend], authorizer_uri: pulumi.Input[str],
-                        gateway_responses: Sequence[GatewayResponse] = GATEWAY_RESPONSES) -> dict[str, Any]:
+                        gateway_responses: Sequence[GatewayResponse] = GATEWAY_RESPONSES,
+                        certificate_routes: Sequence[CertificateRoute] = ()) -> dict[str, Any]:
     """The OpenAPI document of the REST API (values may be Outputs: serialise with `pulumi.Output.json_dumps`)."""
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
@@ -161,21 +219,14 @@ def rest_api_definition(title: str, operations: Sequence[OperationLike], specs: 
             "parameters": parameters,
             "security": [{AUTHORIZER: []}],
             "responses": {"default": {"description": "the service's answer, passed through"}},
-            "x-amazon-apigateway-integration": {
-                "type": "http_proxy",
-                "httpMethod": op.method,
-                "uri": f"https://{backend.host}{op.path}",
-                "connectionType": "VPC_LINK",
-                "connectionId": backend.connection_id,
-                **({"integrationTarget": backend.integration_target} if backend.integration_target is not None else {}),
-                "passthroughBehavior": "when_no_match",
-                "timeoutInMillis": INTEGRATION_TIMEOUT_MS,
-                "requestParameters": request_parameters,
-                # The internal certificates come from the bank's private CA, which API Gateway cannot verify;
-                # the hop stays on AWS's network (VPC link, PrivateLink) and is still encrypted (docs/edge.md).
-                "tlsConfig": {"insecureSkipVerification": True},
-            },
+            "x-amazon-apigateway-integration": _integration(op.method, op.path, backend, request_parameters),
         }
+    for route in certificate_routes:
+        if route.service not in backends:
+            raise ValueError(f"{route.method} {route.path}: no backend for the {route.service!r} service")
+        if route.method.lower() in paths.get(route.path, {}):
+            raise ValueError(f"{route.method} {route.path}: published twice")
+        paths.setdefault(route.path, {})[route.method.lower()] = _certificate_route(route, backends[route.service])
     return {
         "openapi": "3.0.1",
         "info": {"title": title, "version": "3.1.11",

@@ -27,6 +27,8 @@ from .container_task import ContainerTask, ContainerTaskArgs
 
 #: TLS 1.3, and TLS 1.2 with ECDHE key exchange and AES-GCM only: FAPI 1 Advanced's cipher suites.
 NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+#: The port a service's NLB listens on (TLS).
+TLS_PORT = 443
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class InternalTls:
     #: The ACM certificate (issued by the bank's private CA) for the service's internal name.
     certificate_arn: pulumi.Input[str]
     #: The listener port third-party traffic arrives on through PrivateLink.
-    port: int = 443
+    port: int = TLS_PORT
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,10 @@ class FargateService(pulumi.ComponentResource):
         self.task = ContainerTask(f"{name}-task", args.task, opts=child)
 
         self.load_balancer = None
+        #: The NLB's security group (it admits nothing: PrivateLink traffic passes on the endpoint service's
+        #: principals; a caller inside the VPC, e.g. the sandbox's IdP or an HTTP API's VPC link, is admitted by a rule
+        #: its owner adds here).
+        self.load_balancer_security_group_id: pulumi.Output[str] | None = None
         load_balancers: list[aws.ecs.ServiceLoadBalancerArgs] = []
         listener: aws.lb.Listener | None = None
         port = args.task.container.port
@@ -251,6 +257,7 @@ class FargateService(pulumi.ComponentResource):
                     protocol="TCP", default_actions=forward, opts=pulumi.ResourceOptions(parent=self.load_balancer))
             load_balancers.append(aws.ecs.ServiceLoadBalancerArgs(
                 target_group_arn=target_group.arn, container_name=ContainerTask.CONTAINER, container_port=port))
+            self.load_balancer_security_group_id = lb_sg.id
 
         self.service = aws.ecs.Service(
             f"{name}-service",
@@ -302,5 +309,9 @@ class FargateService(pulumi.ComponentResource):
         )
         self.security_group_id = args.security_group_id
         self.load_balancer_arn = self.load_balancer.arn if self.load_balancer else None
+        #: The TLS listener (an HTTP API's private integration names it) and the NLB's DNS name and zone (an alias).
+        self.listener_arn = listener.arn if listener is not None else None
+        self.load_balancer_dns_name = self.load_balancer.dns_name if self.load_balancer else None
+        self.load_balancer_zone_id = self.load_balancer.zone_id if self.load_balancer else None
         self.register_outputs({"serviceArn": self.service.id, "securityGroupId": self.security_group_id,
                                "loadBalancerArn": self.load_balancer_arn})

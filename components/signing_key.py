@@ -9,11 +9,15 @@ asymmetric keys, so HSM-dedicated signing would mean CloudHSM's own PKCS#11 inte
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 #: Key specs that can sign PS256 (RSASSA-PSS with SHA-256).
 RSA_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096")
@@ -64,3 +68,21 @@ class SigningKey(pulumi.ComponentResource):
         self.arn = self.key.arn
         self.key_id = self.key.key_id
         self.register_outputs({"arn": self.arn})
+
+
+def rsa_jwk(public_key_der_b64: str, kid: str) -> dict[str, str]:
+    """A KMS RSA public key (`GetPublicKey`: base64 DER SubjectPublicKeyInfo) as a PS256 signing JWK."""
+    key = serialization.load_der_public_key(base64.b64decode(public_key_der_b64))
+    if not isinstance(key, RSAPublicKey):
+        raise ValueError(f"signing key {kid} is not an RSA key")
+    numbers = key.public_numbers()
+
+    def b64url(value: int) -> str:
+        return base64.urlsafe_b64encode(value.to_bytes((value.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
+
+    return {"kty": "RSA", "use": "sig", "alg": "PS256", "kid": kid, "n": b64url(numbers.n), "e": b64url(numbers.e)}
+
+
+def jwks_document(keys: Sequence[Mapping[str, str]]) -> str:
+    """The ASPSP's public signing JWKS (keys sorted by `kid`, so the object changes only with a key)."""
+    return json.dumps({"keys": sorted(keys, key=lambda k: k["kid"])}, indent=2, sort_keys=True) + "\n"

@@ -48,6 +48,15 @@ class StaticSiteArgs:
     access_logs_bucket_arn: pulumi.Input[str]
     #: Protect and retain the bucket and key (prod).
     protect: bool = True
+    #: Which site of the account this is: names its key alias, origin access control and log delivery
+    #: (`<name_prefix>-<site>`), so an account can hold more than one.
+    site: str = "static"
+    #: What `/` serves.
+    default_root_object: str = "index.json"
+    #: What it serves, for people: the distribution's comment ...
+    description: str = "public static data (OpenAPI, JWKS)"
+    #: ... and its key's description ("encrypts <contents> CloudFront serves").
+    contents: str = "the public static data"
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -60,19 +69,19 @@ class StaticSite(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         distributions = f"arn:aws:cloudfront::{args.account_id}:distribution/*"
         key = KmsKey(f"{name}-key", KmsKeyArgs(
-            description=f"{args.name_prefix}: encrypts the public static data CloudFront serves",
-            account_id=args.account_id, alias=f"{args.name_prefix}/static",
+            description=f"{args.name_prefix}: encrypts {args.contents} CloudFront serves",
+            account_id=args.account_id, alias=f"{args.name_prefix}/{args.site}",
             grants=[KeyGrant("CloudFrontReads", ["cloudfront.amazonaws.com"],
                              {"StringEquals": {"aws:SourceAccount": args.account_id},
                               "ArnLike": {"aws:SourceArn": distributions}}, actions=("kms:Decrypt",))],
             protect=args.protect), opts=child)
         access = aws.cloudfront.OriginAccessControl(
-            f"{name}-oac", name=f"{args.name_prefix}-static", description="CloudFront signs its reads of the bucket",
+            f"{name}-oac", name=f"{args.name_prefix}-{args.site}", description="CloudFront signs its reads of the bucket",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
         self.distribution = aws.cloudfront.Distribution(
-            name, enabled=True, comment=f"{args.name_prefix}: public static data (OpenAPI, JWKS)",
+            name, enabled=True, comment=f"{args.name_prefix}: {args.description}",
             aliases=[args.domain_name], http_version="http2and3", is_ipv6_enabled=True, price_class="PriceClass_100",
-            web_acl_id=args.web_acl_arn, default_root_object="index.json",
+            web_acl_id=args.web_acl_arn, default_root_object=args.default_root_object,
             origins=[aws.cloudfront.DistributionOriginArgs(
                 origin_id=ORIGIN_ID, domain_name=f"{args.bucket_name}.s3.{args.region}.amazonaws.com",
                 origin_access_control_id=access.id)],
@@ -95,7 +104,7 @@ class StaticSite(pulumi.ComponentResource):
                 "Condition": {"StringEquals": {"aws:SourceArn": self.distribution.arn}}}]),
             opts=child)
         DistributionLogs(f"{name}-logs", DistributionLogsArgs(
-            distribution_arn=self.distribution.arn, log_name=f"{args.name_prefix}-static",
+            distribution_arn=self.distribution.arn, log_name=f"{args.name_prefix}-{args.site}",
             bucket_arn=args.access_logs_bucket_arn), opts=child)
         self.domain_name = self.distribution.domain_name
         self.hosted_zone_id = self.distribution.hosted_zone_id

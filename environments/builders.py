@@ -59,6 +59,7 @@ from .edge import api_account_args
 from .foundation import FoundationExports
 from .identity import identity_account_args
 from .providers import default_tags, second_region_provider
+from .sandbox import sandbox_account_args
 
 
 @dataclass(kw_only=True)
@@ -99,9 +100,9 @@ class EnvironmentAssembly(Assembly):
         if self.network_hub is None:
             raise RuntimeError("the network hub is built before the spoke accounts (see the builder tables)")
         args = self.network_hub.spoke_vpc_args(spoke_plans(config)[key], config.region)
-        # The services and Lambdas call SQS, EventBridge and X-Ray besides what every spoke calls; the api
-        # account's authorizer traces to X-Ray.
-        if key.role is AccountRole.WORKLOAD:
+        # The services and Lambdas call SQS, EventBridge and X-Ray besides what every spoke calls (the sandbox runs
+        # them too); the api account's authorizer traces to X-Ray.
+        if key.role in (AccountRole.WORKLOAD, AccountRole.SANDBOX):
             return replace(args, interface_endpoints=WORKLOAD_INTERFACE_ENDPOINTS)
         if key.role is AccountRole.API:
             return replace(args, interface_endpoints=API_INTERFACE_ENDPOINTS)
@@ -400,11 +401,16 @@ WORKLOAD_ACCOUNTS: dict[AccountRole, EnvironmentBuilder] = {
     AccountRole.API: build_api,
 }
 
-#: The sandbox stack: its network hub, then the sandbox account.
+def build_sandbox(config: SandboxConfig, assembly: EnvironmentAssembly, ctx: AccountContext) -> Account:
+    return SandboxAccount(_name(config, ctx), ctx, sandbox_account_args(
+        config, ctx.account_id, assembly.spoke_vpc(config, ctx.key), SERVICES_DIR, assembly.foundation),
+        opts=assembly.child)
+
+
+#: The sandbox stack: its network hub, then the sandbox account (its services and its edge).
 SANDBOX_ACCOUNTS: dict[AccountRole, SandboxBuilder] = {
     AccountRole.NETWORK: build_network_hub,
-    AccountRole.SANDBOX: lambda config, assembly, ctx: SandboxAccount(
-        _name(config, ctx), ctx, vpc=assembly.spoke_vpc(config, ctx.key), opts=assembly.child),
+    AccountRole.SANDBOX: build_sandbox,
 }
 
 

@@ -1126,6 +1126,73 @@ class WorkloadConfig(_Environment):
         "the IdP that issues third parties their tokens: provider keycloak or external")]
 
 
+class SandboxServiceSizing(ServiceSizing):
+    """A sandbox service: small, one task unless the config says more (Fargate Spot)."""
+
+    cpu: int = 256
+    memory: int = 512
+    min_tasks: Annotated[int, Field(ge=1, le=100)] = 1
+    max_tasks: Annotated[int, Field(ge=1, le=100)] = 2
+
+
+class SandboxEventsSizing(SandboxServiceSizing):
+    """The sandbox's events service, and how hard its delivery Lambda may push on TPP callbacks."""
+
+    delivery_concurrency: Annotated[int, Field(ge=1, le=100)] = 2
+
+
+class SandboxServices(_Model):
+    """What the sandbox account runs: every service, each sized here (defaults: 256 CPU units, 512 MiB, 1-2 tasks)."""
+
+    ais: SandboxServiceSizing = SandboxServiceSizing()
+    pis: SandboxServiceSizing = SandboxServiceSizing()
+    events: SandboxEventsSizing = SandboxEventsSizing()
+    sandbox_idp: SandboxServiceSizing = SandboxServiceSizing()
+    sandbox_ca: SandboxServiceSizing = SandboxServiceSizing()
+
+    def sizing(self) -> dict[str, SandboxServiceSizing]:
+        """Deployable name -> its sizing."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+
+class SandboxLedgerSizing(LedgerSizing):
+    """The sandbox's ledger: it pauses when idle (0 ACUs), one instance, a day of backups."""
+
+    min_capacity: Annotated[float, Field(ge=0, le=256, multiple_of=0.5)] = 0
+    max_capacity: Annotated[float, Field(ge=1, le=256, multiple_of=0.5)] = 2
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 1
+
+
+class SandboxCacheSizing(CacheSizing):
+    """The sandbox's cache: the smallest node, and one replica (automatic failover needs one; a micro node is the
+    cheapest part of the account)."""
+
+    node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = "cache.t4g.micro"
+    replicas: Annotated[int, Field(ge=0, le=5)] = 1
+
+
+class SandboxSettings(_Model):
+    """The sandbox's ASPSP, sizing and synthetic data (docs/sandbox.md)."""
+
+    #: The sandbox ASPSP's Open Banking organisation id (`x-fapi-financial-id`, the `iss` of its signatures).
+    financial_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{18}$"),
+                            _required_because("the sandbox ASPSP's organisation id (x-fapi-financial-id)")]
+    services: SandboxServices = SandboxServices()
+    ledger: SandboxLedgerSizing = SandboxLedgerSizing()
+    cache: SandboxCacheSizing = SandboxCacheSizing()
+    #: Seconds between a payment's settlement steps (0: payments stay where PIS put them unless a TPP reports one).
+    settlement_seconds: Annotated[int, Field(ge=0, le=3600)] = 30
+    #: The seeded PSUs and months of transactions.
+    customers: Annotated[int, Field(ge=1, le=1000)] = 5
+    months: Annotated[int, Field(ge=1, le=36)] = 6
+    #: The seeding task's image digest, promoted like the services'; omitted: built at `pulumi up`.
+    seed_image: Digest | None = None
+
+
+#: The sandbox's entry without client certificates, under its domain (the CA, the published keys).
+SANDBOX_OPEN_ENTRY = "directory"
+
+
 class SandboxConfig(_Environment):
     """The developer sandbox offered to third parties: network hub and the sandbox account, egress only."""
 
@@ -1134,6 +1201,13 @@ class SandboxConfig(_Environment):
     foundation_stack: Annotated[StackRef, _required_because("it reads the log archive from it")]
     accounts: SandboxAccounts
     network: Annotated[SandboxNetwork, _required_because("its CIDR plan")]
+    sandbox: Annotated[SandboxSettings, _required_because("the sandbox ASPSP's organisation id")]
+    edge: Annotated[EdgeSettings, _required_because("the sandbox CA's certificate (the entry's truststore)")]
+    alarms: AlarmThresholds = AlarmThresholds()
+
+    def open_entry_host(self) -> str:
+        """`directory.<domain>`: what a TPP, the authorizer and the services reach without a client certificate."""
+        return f"{SANDBOX_OPEN_ENTRY}.{self.domain}"
 
 
 EnvironmentConfig = FoundationConfig | WorkloadConfig | SandboxConfig

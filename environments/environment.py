@@ -14,6 +14,7 @@ from accounts.keys import AccountKey, AccountRole
 from accounts.log_archive import LogArchiveAccount
 from accounts.network_hub import NetworkHubAccount
 from accounts.organization import OrganizationAccount
+from accounts.sandbox import SandboxAccount
 from accounts.security import SecurityAccount
 from accounts.spoke import SpokeAccount
 from accounts.workload import WorkloadAccount
@@ -167,6 +168,9 @@ def environment_exports(assembly: EnvironmentAssembly) -> dict[str, Any]:
     api = assembly.accounts.get(AccountKey(AccountRole.API))
     if isinstance(api, ApiAccount) and api.exports:
         exports["edge"] = api.exports
+    sandbox = assembly.accounts.get(AccountKey(AccountRole.SANDBOX))
+    if isinstance(sandbox, SandboxAccount) and sandbox.exports:
+        exports["sandbox"] = sandbox.exports
     endpoints = {service: endpoint.service_name for account in assembly.accounts.values()
                  if isinstance(account, WorkloadAccount) for service, endpoint in account.endpoint_services.items()}
     if endpoints:

@@ -22,6 +22,7 @@ from components.cidr_plan import SPOKE_TIERS
 from .config import (
     ECR_IMAGE,
     MAX_DX_ALLOWED_PREFIXES,
+    SANDBOX_OPEN_ENTRY,
     SINGLETON_SERVICES,
     Accounts,
     EdgeSettings,
@@ -30,11 +31,13 @@ from .config import (
     Network,
     OpenBankingSettings,
     Perimeter,
+    SandboxSettings,
     Stage,
     Workload,
     WorkloadNetwork,
     as_written,
     subnet_plan_problem,
+    truststore_certificates,
 )
 
 Rule = Callable[..., Iterator[str]]
@@ -303,6 +306,59 @@ def keycloak_fits_its_task_definition(name: str, domain: str, identity: Identity
                "client registration is the way to many)")
 
 
+def zonal_stores_have_two_zones(network: Network, workloads: dict[str, Workload] | None,
+                                sandbox: SandboxSettings | None) -> Iterator[str]:
+    """Aurora's DB subnet group and an MSK cluster's client subnets must span two availability zones, whatever the
+    stage: a stack that keeps a ledger (or MSK) cannot live in one."""
+    if network.availability_zones >= 2:
+        return
+    needs = [f"workloads.{n}.ledger" for n, w in (workloads or {}).items() if w.ledger is not None]
+    needs += [f"workloads.{n}.coreBankingFeed" for n, w in (workloads or {}).items()
+              if w.core_banking_feed is not None and w.core_banking_feed.type == "msk"]
+    if sandbox is not None:
+        needs.append("sandbox.ledger")
+    if needs:
+        yield (f"network.availabilityZones: {network.availability_zones} cannot hold {', '.join(needs)}: Aurora's DB "
+               "subnet group and MSK's client subnets must span 2 availability zones (a single-AZ stack keeps no "
+               "ledger)")
+
+
+def sandbox_entry_is_regional(sandbox: SandboxSettings, stage: Stage, edge: EdgeSettings) -> Iterator[str]:
+    """The sandbox's entry is API Gateway's own mutual-TLS domain: its IdP reads the TPP's certificate from there
+    (behind CloudFront the domain sees CloudFront's), and Shield Advanced cannot protect it."""
+    if edge.perimeter_of(stage) is not Perimeter.REGIONAL:
+        yield (f"edge.perimeter: {as_written(edge.perimeter_of(stage).value)} is not available to the sandbox: its IdP "
+               "authenticates TPPs by the certificate of API Gateway's own mutual TLS; use regional")
+    if edge.shield_advanced:
+        yield "edge.shieldAdvanced: true is not for the sandbox (a regional entry; synthetic data)"
+
+
+def sandbox_truststore_is_its_ca(sandbox: SandboxSettings, edge: EdgeSettings) -> Iterator[str]:
+    """The sandbox's truststore is the sandbox CA's certificate, and only it: the CA service signs with the key of
+    exactly that certificate, and the entry must admit nothing else."""
+    try:
+        certificates = truststore_certificates(edge.truststore_bundle)
+    except ValueError:
+        return  # the field's own rule reported it
+    if len(certificates) != 1:
+        yield (f"edge.truststoreBundle: {as_written(edge.truststore_bundle)} holds {len(certificates)} certificates; "
+               "the sandbox's holds exactly one, the sandbox CA's (python -m openbanking.sandbox deployment-keys)")
+    elif certificates[0].subject != certificates[0].issuer:
+        yield (f"edge.truststoreBundle: {as_written(edge.truststore_bundle)} is not a self-signed CA; the sandbox CA "
+               "is its own root (python -m openbanking.sandbox deployment-keys)")
+
+
+def sandbox_open_entry_is_reachable(sandbox: SandboxSettings, domain: str, network: Network) -> Iterator[str]:
+    """The authorizer (OCSP, CRL, the IdP's keys) and PIS and events (the TPPs' keys) reach the sandbox's entry
+    without client certificates through the egress proxy: its host must be on the allow-list."""
+    host = f"{SANDBOX_OPEN_ENTRY}.{domain}"
+    allowed = network.egress_allowed_domains
+    if not any(d == host or (d.startswith(".") and (host == d[1:] or host.endswith(d))) for d in allowed):
+        yield (f"network.egressAllowedDomains: {as_written(allowed)} does not let out {host}, the sandbox's entry "
+               "without client certificates; the authorizer could not check revocation and the services could not "
+               "fetch TPPs' keys")
+
+
 RULES: tuple[Rule, ...] = (
     account_ids_unique, cidrs_do_not_overlap, workload_vpcs_fit_the_azs, prod_spans_availability_zones,
     prod_protects_state, prod_network, direct_connect_prefix_budget, allowed_regions_include_home,
@@ -310,6 +366,8 @@ RULES: tuple[Rule, ...] = (
     services_run_once, one_core_banking_feed, prod_workloads, tpp_directory_is_reachable, edge_perimeter_fits,
     identity_image_in_the_stack_region, prod_identity, idp_keys_are_reachable, ingress_vpc_goes_with_keycloak,
     keycloak_fits_its_task_definition,
+    zonal_stores_have_two_zones, sandbox_entry_is_regional, sandbox_truststore_is_its_ca,
+    sandbox_open_entry_is_reachable,
 )
 
 #: A section the stack kind does not have (as opposed to one that failed its own validation).

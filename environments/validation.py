@@ -111,6 +111,8 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
 #: Keys one stack kind has and another does not: (key path, kinds that have it, why the others do not).
 _KIND_KEYS: list[tuple[tuple[str, ...], str]] = [
     (("workloads",), "only a workload stack deploys workload accounts"),
+    (("sandbox",), "only a sandbox stack runs the sandbox's services (a workload stack places them under workloads)"),
+    (("edge",), "the foundation stack has no edge"),
     (("foundation",), "only the foundation stack configures the organization (this is {stack})"),
     (("organizationId",), "only the foundation stack names the organization (the others read it from the "
                           "foundation stack)"),

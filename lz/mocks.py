@@ -74,6 +74,7 @@ NAME_KEYS: dict[str, tuple[str, ...]] = {
     "aws:opensearch/domain:Domain": ("domainName",),
     "aws:apigateway/domainName:DomainName": ("domainName",),
     "aws:apigateway/stage:Stage": ("stageName",),
+    "aws:apigatewayv2/domainName:DomainName": ("domainName",),
     "aws:cloudwatch/eventRule:EventRule": ("name",),
     "aws:cfg/recorder:Recorder": ("name",),
     "aws:opensearchingest/pipeline:Pipeline": ("pipelineName",),
@@ -105,6 +106,11 @@ ID_PREFIXES: dict[str, str] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
     "aws:route53/zone:Zone": "Z",
     "aws:apigateway/restApi:RestApi": "",
+    "aws:apigatewayv2/api:Api": "",
+    "aws:apigatewayv2/vpcLink:VpcLink": "",
+    "aws:apigatewayv2/integration:Integration": "",
+    "aws:apigatewayv2/route:Route": "",
+    "aws:apigatewayv2/apiMapping:ApiMapping": "",
     "aws:wafv2/webAcl:WebAcl": "",
     "aws:guardduty/detector:Detector": "",
     "aws:directconnect/gateway:Gateway": "",
@@ -200,12 +206,15 @@ def _rest_api(s: Subject, id_: str, name: str) -> dict[str, Any]:
             "executionArn": f"arn:aws:execute-api:{p.region}:{p.account_id}:{id_}"}
 
 
-def _stage(s: Subject, id_: str, name: str) -> dict[str, Any]:
-    p = s.placement
-    api = s.inputs.get("restApi", "api")
-    return {"arn": f"arn:aws:apigateway:{p.region}::/restapis/{api}/stages/{name}",
-            "invokeUrl": f"https://{api}.execute-api.{p.region}.amazonaws.com/{name}",
-            "executionArn": f"arn:aws:execute-api:{p.region}:{p.account_id}:{api}/{name}"}
+def _stage_of(collection: str, api_input: str, invoked_at_root: bool) -> Outputs:
+    """A stage of a REST API (`restapis`, invoked under its name) or an HTTP API (`apis`, `$default` at the root)."""
+    def outputs(s: Subject, id_: str, name: str) -> dict[str, Any]:
+        p = s.placement
+        api = s.inputs.get(api_input, "api")
+        return {"arn": f"arn:aws:apigateway:{p.region}::/{collection}/{api}/stages/{name}",
+                "invokeUrl": f"https://{api}.execute-api.{p.region}.amazonaws.com/{'' if invoked_at_root else name}",
+                "executionArn": f"arn:aws:execute-api:{p.region}:{p.account_id}:{api}/{name}"}
+    return outputs
 
 
 def _api_domain(s: Subject, id_: str, name: str) -> dict[str, Any]:
@@ -213,6 +222,23 @@ def _api_domain(s: Subject, id_: str, name: str) -> dict[str, Any]:
     return {"arn": f"arn:aws:apigateway:{p.region}::/domainnames/{name}",
             "regionalDomainName": f"d-{s.hex_id(10)}.execute-api.{p.region}.amazonaws.com",
             "regionalZoneId": "ZJ5UAJN8Y3Z2Q", "domainNameId": s.hex_id(10)}
+
+
+def _http_api(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    p = s.placement
+    return {"arn": f"arn:aws:apigateway:{p.region}::/apis/{id_}",
+            "apiEndpoint": f"https://{id_}.execute-api.{p.region}.amazonaws.com",
+            "executionArn": f"arn:aws:execute-api:{p.region}:{p.account_id}:{id_}"}
+
+
+def _http_api_domain(s: Subject, id_: str, name: str) -> dict[str, Any]:
+    p = s.placement
+    configuration = s.inputs.get("domainNameConfiguration")
+    return {"arn": f"arn:aws:apigateway:{p.region}::/domainnames/{name}",
+            "apiMappingSelectionExpression": "$request.basepath",
+            "domainNameConfiguration": {**(configuration if isinstance(configuration, Mapping) else {}),
+                                        "targetDomainName": f"d-{s.hex_id(10)}.execute-api.{p.region}.amazonaws.com",
+                                        "hostedZoneId": "ZJ5UAJN8Y3Z2Q"}}
 
 
 def _zone(s: Subject, id_: str, name: str) -> dict[str, Any]:
@@ -423,8 +449,12 @@ TYPE_OUTPUTS: dict[str, Outputs] = {
     "aws:lb/targetGroup:TargetGroup":
         _arn_as("arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}/0123456789abcdef"),
     "aws:apigateway/restApi:RestApi": _rest_api,
-    "aws:apigateway/stage:Stage": _stage,
+    "aws:apigateway/stage:Stage": _stage_of("restapis", "restApi", invoked_at_root=False),
     "aws:apigateway/domainName:DomainName": _api_domain,
+    "aws:apigatewayv2/api:Api": _http_api,
+    "aws:apigatewayv2/stage:Stage": _stage_of("apis", "apiId", invoked_at_root=True),
+    "aws:apigatewayv2/domainName:DomainName": _http_api_domain,
+    "aws:apigatewayv2/vpcLink:VpcLink": _arn_as("arn:aws:apigateway:{region}::/vpclinks/{id}"),
     "aws:route53/zone:Zone": _zone,
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,

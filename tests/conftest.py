@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,15 @@ def aws_resources(rendering: Rendering) -> list[dict]:
 
 def of_type(rendering: Rendering, type_: str) -> list[dict]:
     return [r for r in rendering.resources if r["type"] == type_]
+
+
+def one(rendering: Rendering, type_: str, **where: Any) -> dict:
+    """The one resource of `type_` whose record fields equal `where`."""
+    found = [r for r in of_type(rendering, type_) if all(r.get(k) == v for k, v in where.items())]
+    assert len(found) == 1, (type_, where, [r["name"] for r in found])
+    return found[0]
+
+
+def by(rendering: Rendering, type_: str, field: str = "id") -> dict[Any, dict]:
+    """The resources of `type_` by one of their outputs (or record fields): `id`, `arn`, ..."""
+    return {r["outputs"].get(field, r.get(field)): r for r in of_type(rendering, type_)}

@@ -106,18 +106,38 @@ def test_vpc_cidrs_must_not_overlap_the_data_centre() -> None:
     assert all("onPremisesCidrs[2]" in line for line in lines)
 
 
+ZONAL = ("Aurora's DB subnet group and MSK's client subnets must span 2 availability zones (a single-AZ stack keeps "
+         "no ledger)")
+
+
 def test_prod_needs_two_azs() -> None:
     raw = stack_config("prod")
     raw["network"]["availabilityZones"] = 1
-    assert problems(raw) == [f"{CONFIG_KEY}.network.availabilityZones: 1 is below the prod minimum of 2 "
-                             "availability zones"]
+    assert problems(raw) == [
+        f"{CONFIG_KEY}.network.availabilityZones: 1 is below the prod minimum of 2 availability zones",
+        f"{CONFIG_KEY}.network.availabilityZones: 1 cannot hold workloads.ais.ledger, workloads.pis.ledger, "
+        f"workloads.ais.coreBankingFeed: {ZONAL}"]
 
 
-def test_nonprod_may_use_one_az() -> None:
+def test_nonprod_is_not_held_to_the_prod_minimum_but_a_ledger_needs_two_azs() -> None:
+    """One AZ is no prod rule's concern outside prod; but every workload and sandbox stack keeps a ledger (Aurora),
+    whose DB subnet group AWS refuses in one AZ, so the config says so before `pulumi up` would."""
+    for stack, holds in (("dev", "workloads.ais.ledger, workloads.pis.ledger, workloads.ais.coreBankingFeed"),
+                         ("sandbox", "sandbox.ledger")):
+        raw = stack_config(stack)
+        raw["network"]["availabilityZones"] = 1
+        assert problems(raw) == [f"{CONFIG_KEY}.network.availabilityZones: 1 cannot hold {holds}: {ZONAL}"], stack
+
+
+def test_a_stack_without_zonal_stores_may_use_one_az() -> None:
     raw = stack_config("dev")
     raw["network"]["availabilityZones"] = 1
-    config = load_environment(raw)
-    assert isinstance(config, WorkloadConfig) and config.network.availability_zones == 1
+    for name, workload in raw["workloads"].items():
+        workload["services"] = {"events": {}} if name == "pis" else {}
+        for store in ("ledger", "cache", "coreBankingFeed"):
+            workload.pop(store, None)
+    lines = problems(raw)  # ais and pis must still run somewhere; one AZ itself is not among the problems
+    assert lines and not any("availabilityZones" in line for line in lines)
 
 
 def test_prod_must_protect_stateful_resources() -> None:
@@ -161,6 +181,6 @@ def test_every_problem_is_reported_at_once() -> None:
     raw["network"]["availabilityZones"] = 1
     raw["workloads"]["pis"]["vpcCidr"] = raw["workloads"]["ais"]["vpcCidr"]
     lines = problems(raw)
-    assert len(lines) == 4
+    assert len(lines) == 5  # one AZ is both below prod's minimum and too few for the ledgers
     for key in ("accounts.api", "region", "network.availabilityZones", "workloads.pis.vpcCidr"):
         assert any(line.startswith(f"{CONFIG_KEY}.{key}: ") for line in lines), key

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -18,7 +17,7 @@ from components.api_perimeter import CACHING_DISABLED, VIEWER_CERT_HEADERS
 from environments.edge import truststore_pem
 from lz.render import Rendering
 from openbanking.operations import OPERATIONS
-from tests.conftest import of_type
+from tests.conftest import by, of_type, one
 
 Render = Callable[[str], Rendering]
 STACKS = ("dev", "prod")
@@ -26,16 +25,6 @@ PERIMETER = {"dev": "regional", "prod": "cloudfront"}
 DOMAIN = {"dev": "dev.openbanking.example-bank.co.uk", "prod": "openbanking.example-bank.co.uk"}
 #: Where the shipped configs run each exposed service.
 SERVICE_ACCOUNT = {"ais": "workload:ais", "pis": "workload:pis", "events": "workload:pis"}
-
-
-def one(rendering: Rendering, type_: str, **where: Any) -> dict:
-    found = [r for r in of_type(rendering, type_) if all(r.get(k) == v for k, v in where.items())]
-    assert len(found) == 1, (type_, where, [r["name"] for r in found])
-    return found[0]
-
-
-def by(rendering: Rendering, type_: str, field: str = "id") -> dict[Any, dict]:
-    return {r["outputs"].get(field, r.get(field)): r for r in of_type(rendering, type_)}
 
 
 def definition(rendering: Rendering) -> dict:

@@ -16,9 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from components.private_integration import PrivateServiceLink, PrivateServiceLinkArgs, pinned_address
+from components.signing_key import rsa_jwk
 from components.web_acl import WebAcl, WebAclArgs
 from environments.config import PROJECT_DIR, Perimeter, Stage, WorkloadConfig
-from environments.edge import rsa_jwk, truststore_pem
+from environments.edge import truststore_pem
 from environments.validation import load_environment
 from tests.test_config import problems, stack_config
 

@@ -51,8 +51,9 @@ def endpoints(rendering: Rendering) -> list[tuple[dict[str, Any], str, dict[str,
 @pytest.mark.parametrize("stack", ["sandbox", "dev", "prod"])
 def test_every_endpoint_admits_the_organizations_principals_to_its_resources(rendered: Render, stack: str) -> None:
     found = endpoints(rendered(stack))
-    # the api VPC adds X-Ray, the identity VPC ACM, ECS and X-Ray
-    assert len(found) == {"sandbox": 14, "dev": 51, "prod": 51}[stack]
+    # the api VPC adds X-Ray, the identity VPC ACM, ECS and X-Ray; the sandbox's VPC, running the services, SQS,
+    # EventBridge and X-Ray as a workload's does
+    assert len(found) == {"sandbox": 17, "dev": 51, "prod": 51}[stack]
     for e, service, doc in found:
         perimeter = [s for s in doc["Statement"] if s["Resource"] == "*"]
         assert perimeter == [{"Sid": "OrganizationPrincipalsToOrganizationResources", "Effect": "Allow",

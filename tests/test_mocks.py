@@ -62,3 +62,19 @@ def test_an_endpoint_without_a_policy_reports_the_full_access_default_aws_attach
     assert given["policy"] == '{"Statement": []}'
     _, gwlb = state("aws:ec2/vpcEndpoint:VpcEndpoint", "inspection", {"vpcEndpointType": "GatewayLoadBalancer"})
     assert "policy" not in gwlb  # Gateway Load Balancer endpoints take no policy
+
+
+def test_http_apis_and_their_domains_answer_like_api_gateway_v2() -> None:
+    id_, api = state("aws:apigatewayv2/api:Api", "directory", {"protocolType": "HTTP"})
+    assert re.fullmatch(r"[0-9a-f]{10}", id_)
+    assert api["apiEndpoint"] == f"https://{id_}.execute-api.eu-west-2.amazonaws.com"
+    assert api["executionArn"] == f"arn:aws:execute-api:eu-west-2:200000000003:{id_}"
+    configuration = {"certificateArn": "arn:aws:acm:eu-west-2:200000000003:certificate/c", "endpointType": "REGIONAL",
+                     "securityPolicy": "TLS_1_2"}
+    id_, domain = state("aws:apigatewayv2/domainName:DomainName", "d",
+                        {"domainName": "directory.example", "domainNameConfiguration": configuration})
+    assert id_ == "directory.example"
+    assert domain["domainNameConfiguration"]["targetDomainName"].endswith(".execute-api.eu-west-2.amazonaws.com")
+    assert domain["domainNameConfiguration"]["securityPolicy"] == "TLS_1_2", "the inputs stay"
+    _, stage = state("aws:apigatewayv2/stage:Stage", "s", {"apiId": "abc", "name": "$default"})
+    assert stage["arn"] == "arn:aws:apigateway:eu-west-2::/apis/abc/stages/$default"

@@ -219,7 +219,10 @@ def test_firewall_allow_list_is_the_configured_domains(rendered: Render, stack: 
     [allow] = [g for g in of_type(rendering, "aws:networkfirewall/ruleGroup:RuleGroup") if g["name"].endswith("-allow-list")]
     source = allow["inputs"]["ruleGroup"]["rulesSource"]["rulesSourceList"]
     assert source["generatedRulesType"] == "ALLOWLIST"
-    assert "ob.trustis.com" in source["targets"]
+    config = json.loads(rendering.program.config(stack).values["landingzone:environment"])
+    assert source["targets"] == config["network"]["egressAllowedDomains"]
+    # the workload stacks let out the Open Banking CA's revocation service, the sandbox only its own directory
+    assert ("ob.trustis.com" in source["targets"]) is (stack != "sandbox")
     assert allow["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] == "STRICT_ORDER"
 
 

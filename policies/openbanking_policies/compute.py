@@ -40,7 +40,8 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 # FSBP ECS.8 names these; the pattern catches the usual secret-looking variable names.
 _CREDENTIAL_VARS = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"})
 _SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
-_REFERENCE_SUFFIX = re.compile(r"_(ARN|NAME|ID|REF|PATH|URL|URI)$", re.I)
+#: Names that say the value points at something rather than being it (an OAuth issuer is the IdP's URL).
+_REFERENCE_SUFFIX = re.compile(r"_(ARN|NAME|ID|REF|PATH|URL|URI|ISSUER)$", re.I)
 
 
 def _secretish(name: str) -> bool:

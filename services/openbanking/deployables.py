@@ -162,6 +162,11 @@ class Deployable:
         return self.ledger == "owner"
 
     @property
+    def uses_master_credentials(self) -> bool:
+        """Connects with the cluster's master credentials (the RDS-managed secret): the migration and the seeding."""
+        return self.ledger in ("owner", "seed")
+
+    @property
     def ledger_role(self) -> str | None:
         """The PostgreSQL role (IAM database user) it logs in as."""
         return LEDGER_ROLES.get(self.ledger or "")

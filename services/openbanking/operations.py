@@ -5,11 +5,17 @@ operation names the service that serves it, its full path and where it is descri
 specs (services/specs/obie-v3.1.11/). A test ties this list to the routes the FastAPI apps really serve, both
 ways, and to the specs. The `/internal/...` routes (the IdP records the PSU's decision there) are not public:
 they are reached through PrivateLink from the identity account only, never through the API gateway.
+
+The deployed sandbox publishes its own deployables' routes too (:data:`SANDBOX_ROUTES`): the IdP's behind the
+sandbox's mutual-TLS entry (the client authenticated by its certificate, not by the API authorizer), and the CA's
+and the published keys on an entry without client certificates (a TPP has none before the CA issues it one, and
+the authorizer fetches OCSP, CRL and JWKS there).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 #: Spec file -> the base path its `servers` entry gives (the full path is base + spec path).
 SPECS: dict[str, str] = {
@@ -72,4 +78,43 @@ OPERATIONS: tuple[Operation, ...] = (
         ("DELETE", "/event-subscriptions/{EventSubscriptionId}"),
         ("POST", "/events"),
     )),
+)
+
+
+#: Where a sandbox route is published: `mtls`, the sandbox's mutual-TLS entry (the IdP authenticates the client by
+#: the certificate the entry passes it); `open`, the entry without client certificates (the CA, the keys).
+Entry = Literal["mtls", "open"]
+
+
+@dataclass(frozen=True)
+class SandboxRoute:
+    """One route of the sandbox's own deployables, as its entries publish it."""
+
+    #: The deployable serving it (`sandbox_idp`, `sandbox_ca`).
+    service: str
+    #: Upper-case HTTP method.
+    method: str
+    #: The path, e.g. `/sandbox/tpps/{TppId}/certificates`.
+    path: str
+    #: The entries that publish it.
+    entries: tuple[Entry, ...]
+
+
+_IDP, _CA = "sandbox_idp", "sandbox_ca"
+
+SANDBOX_ROUTES: tuple[SandboxRoute, ...] = (
+    SandboxRoute(_IDP, "POST", "/sandbox/token", ("mtls",)),
+    SandboxRoute(_IDP, "POST", "/sandbox/authorize", ("mtls",)),
+    SandboxRoute(_IDP, "POST", "/sandbox/consent-revocations", ("mtls",)),
+    SandboxRoute(_IDP, "POST", "/sandbox/domestic-payments/{DomesticPaymentId}/status", ("mtls",)),
+    SandboxRoute(_IDP, "GET", "/sandbox/jwks", ("mtls", "open")),
+    SandboxRoute(_IDP, "GET", "/sandbox/aspsp/jwks", ("mtls", "open")),
+    SandboxRoute(_CA, "GET", "/sandbox/ca.pem", ("open",)),
+    SandboxRoute(_CA, "POST", "/sandbox/ocsp", ("open",)),
+    SandboxRoute(_CA, "GET", "/sandbox/crl", ("open",)),
+    SandboxRoute(_CA, "POST", "/sandbox/tpps", ("open",)),
+    SandboxRoute(_CA, "GET", "/sandbox/tpps/{TppId}/jwks", ("open",)),
+    SandboxRoute(_CA, "POST", "/sandbox/tpps/{TppId}/certificates", ("open",)),
+    SandboxRoute(_CA, "POST", "/sandbox/tpps/{TppId}/keys", ("open",)),
+    SandboxRoute(_CA, "POST", "/sandbox/tpps/{TppId}/revocations", ("open",)),
 )

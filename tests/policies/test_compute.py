@@ -53,6 +53,17 @@ def test_ecs_task_insecure_fails() -> None:
     assert len(msgs) == 6
 
 
+@pytest.mark.parametrize(("name", "secretish"), [
+    ("OB_TOKEN_ISSUER", False), ("OB_JWKS_URL", False), ("TOKEN_SIGNING_KEY_ARN", False),
+    ("OB_TOKEN", True), ("TOKEN_ISSUER_SECRET", True), ("API_KEY", True),
+])
+def test_ecs_task_plain_values_that_only_name_a_credential_pass(name: str, secretish: bool) -> None:
+    container = {**GOOD_CONTAINER, "environment": [{"name": name, "value": "https://idp.example/realms/ob"}]}
+    msgs = run_resource_policy(compute.ecs_task, compute.TASK_DEFINITION,
+                               {"family": "api", "containerDefinitions": json.dumps([container])})
+    assert bool(msgs) is secretish, msgs
+
+
 @pytest.mark.parametrize(("user", "root"), [
     ("1000", False), ("1000:1000", False), ("app", False), ("app:app", False), (1000, False),
     ("0", True), ("0:0", True), ("root", True), ("root:app", True), ("", True), (None, True),

@@ -149,11 +149,14 @@ def test_ledger_roles_are_one_per_login_access() -> None:
         "ledger_migrate": None, "sandbox_idp": LEDGER_ROLES["read"], "sandbox_seed": None}
     # the workload accounts run the one task that owns the ledger; the sandbox's seeding task is not it
     assert [d.name for d in DEPLOYABLES.values() if d.kind == "task" and d.owns_ledger] == ["ledger_migrate"]
+    # both one-off tasks connect with the master credentials; nothing else does
+    assert [d.name for d in DEPLOYABLES.values() if d.uses_master_credentials] == ["ledger_migrate", "sandbox_seed"]
 
 
 def test_the_modules_the_infrastructure_imports_load_nothing_but_the_standard_library() -> None:
     probe = ("import sys; before = set(sys.modules); "
-             "import openbanking.deployables, openbanking.common.tables, openbanking.operations; "
+             "import openbanking.deployables, openbanking.common.tables, openbanking.operations, "
+             "openbanking.sandbox.instructions; "
              "new = sorted(m for m in set(sys.modules) - before if not m.startswith('openbanking')); "
              "third = [m for m in new if m.split('.')[0] not in sys.stdlib_module_names]; print(third)")
     result = subprocess.run([sys.executable, "-c", probe], cwd=SERVICES, capture_output=True, text=True, check=True)

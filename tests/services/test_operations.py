@@ -47,3 +47,21 @@ def test_every_operation_is_in_its_official_spec_under_its_base_path() -> None:
 def test_the_authorizer_knows_every_published_operation() -> None:
     for operation in OPERATIONS:
         assert policy_for(operation.method, operation.path) is not None, operation
+
+
+def test_the_sandbox_routes_are_exactly_what_its_idp_and_ca_serve() -> None:
+    from openbanking.operations import SANDBOX_ROUTES
+    from openbanking.sandbox.ca.service import SandboxCa
+    from openbanking.sandbox.idp.service import SandboxIdp
+
+    # the routers only close over the service: an instance without state lists their routes
+    routers = {"sandbox_idp": SandboxIdp.__new__(SandboxIdp).router(), "sandbox_ca": SandboxCa.__new__(SandboxCa).router()}
+    served_routes = {(service, method, route.path) for service, router in routers.items() for route in router.routes
+                     if isinstance(route, APIRoute) for method in route.methods or ()}
+    assert {(r.service, r.method, r.path) for r in SANDBOX_ROUTES} == served_routes
+    # what a TPP without a certificate needs is open; what authenticates the client by its certificate is not
+    open_routes = {(r.method, r.path) for r in SANDBOX_ROUTES if "open" in r.entries}
+    assert ("POST", "/sandbox/tpps") in open_routes and ("GET", "/sandbox/crl") in open_routes
+    assert ("GET", "/sandbox/jwks") in open_routes
+    assert all(r.entries == ("mtls",) for r in SANDBOX_ROUTES if r.path in ("/sandbox/token", "/sandbox/authorize"))
+    assert all("mtls" not in r.entries for r in SANDBOX_ROUTES if r.service == "sandbox_ca")

@@ -6,6 +6,10 @@
   the TPP's directory key; writes them to DIR (default `<state dir>/tpps/<ID>`), which is git-ignored.
 - `sign --credentials DIR FILE`: the `x-jws-signature` of FILE's exact bytes (detached PS256 JWS, OBIE header).
 - `revoke --credentials DIR` (or `--cert PEM`): revokes the certificate.
+- `deployment-keys --out DIR [--common-name NAME]`: the operator's step before the deployed sandbox's first start:
+  the sandbox CA (its certificate `ca.pem`, which becomes the stack's `edge.truststoreBundle`, and its key `ca.key`)
+  and the IdP's token-signing key (`idp.key`), the keys for the two Secrets Manager secrets (docs/sandbox.md).
+  Nothing is sent anywhere; existing files are never overwritten.
 
 Every command but `serve` talks to a running sandbox over HTTP (`--url`, else the address the sandbox serving from
 the state directory recorded, else `http://127.0.0.1:$PORT`), so it works from any directory, with any environment:
@@ -124,6 +128,28 @@ def revoke(base_url: str, directory: Path, certificate: Path) -> str:
     return f"revoked serial {answer['SerialNumber']} at {answer['RevokedAt']}"
 
 
+def deployment_keys(out: Path, common_name: str) -> str:
+    """The deployed sandbox's CA and IdP key, made here and written to `out` (git-ignored, keys owner-only)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from .pki import CertificateAuthority, cert_pem, key_pem, new_key
+
+    files = {name: out / name for name in ("ca.pem", "ca.key", "idp.key")}
+    present = sorted(str(path) for path in files.values() if path.exists())
+    if present:
+        raise CommandFailed(f"{', '.join(present)} exist already: a new CA invalidates every certificate it issued; "
+                            "--out another directory to make new keys")
+    ignored_by_git(out)
+    ca = CertificateAuthority.create(common_name)
+    write_private(files["ca.key"], ca.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+    files["ca.pem"].write_bytes(cert_pem(ca.certificate))
+    write_private(files["idp.key"], key_pem(new_key()))
+    return (f"made the sandbox CA {files['ca.pem']} (valid until {ca.certificate.not_valid_after_utc:%Y-%m-%d}; "
+            f"the stack's edge.truststoreBundle) with its key {files['ca.key']}, and the IdP's token-signing key "
+            f"{files['idp.key']}: put each key into its secret (docs/sandbox.md), then delete them here")
+
+
 def serve(state_dir: Path, port: int | None) -> int:
     import uvicorn
 
@@ -167,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     which = revoking.add_mutually_exclusive_group(required=True)
     which.add_argument("--credentials", type=Path, help="the directory `credentials` wrote (its client.pem)")
     which.add_argument("--cert", type=Path, help="a certificate (PEM) in such a directory")
+    keys = commands.add_parser("deployment-keys", help="the deployed sandbox's CA and IdP key, for the operator")
+    keys.add_argument("--out", type=Path, required=True, help="where to write ca.pem, ca.key and idp.key")
+    keys.add_argument("--common-name", default="Open Banking Sandbox CA", help="the CA's common name")
     args = parser.parse_args(argv)
     args.state_dir = args.state_dir.resolve()
 
@@ -178,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(credentials(_base_url(args), args.tpp_id, out, args.client_id))
         elif args.command == "sign":
             print(sign(args.credentials, args.file))
+        elif args.command == "deployment-keys":
+            print(deployment_keys(args.out.resolve(), args.common_name))
         else:
             certificate = args.cert or args.credentials / "client.pem"
             print(revoke(_base_url(args), certificate.resolve().parent, certificate))

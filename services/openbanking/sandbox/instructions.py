@@ -5,12 +5,18 @@ on the current directory or on exporting the server's `PORT` and `OB_SANDBOX_DIR
 credentials, an event subscription, the account-information journey, the payment journey (with request signing
 and settlement) and polling for the events, and ends with revoking the certificate. It needs bash and curl 7.76 or
 later; JSON fields are read with the sandbox's own Python. tests/services/sandbox runs it as printed.
+
+The same steps serve the deployed sandbox (:class:`DeployedEntries`): the client certificate then goes in the TLS
+handshake of its mutual-TLS entry, and the CA is reached on the entry without client certificates. The developer
+portal publishes them from here (:func:`steps`), so the two never drift apart.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
 BEGIN = "# ---- begin: the sandbox steps (bash) ----"
@@ -30,10 +36,53 @@ _FIELD = ("import functools, json, sys; print(functools.reduce(lambda d, k: d[in
           "else d[k], sys.argv[1].split('.'), json.load(sys.stdin)))")
 
 
-def instructions(*, base_url: str, python: str, state_dir: Path, settlement_seconds: float,
-                 tpp_id: str = "my-tpp") -> str:
+@dataclass(frozen=True)
+class DeployedEntries:
+    """The deployed sandbox's two front doors, and where a developer keeps the credentials."""
+
+    #: The mutual-TLS entry (APIs and IdP), e.g. `https://api.sandbox.example-bank.co.uk`.
+    api_url: str
+    #: The entry without client certificates (the CA: registration, certificates, OCSP, CRL; the published keys).
+    directory_url: str
+    #: The credentials directory, a shell expression expanded inside double quotes; `$TPP_ID` is the developer's
+    #: organisation id, which the steps require exported (registration is first come: every TPP picks its own).
+    tpp_dir: str = "$HOME/ob-sandbox/tpps/$TPP_ID"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One numbered step of the script: its number, its title (the first comment's words before a ':' or '(') and
+    its text."""
+
+    number: int
+    title: str
+    text: str
+
+
+def instructions(*, base_url: str, python: str, settlement_seconds: float, state_dir: Path | None = None,
+                 tpp_id: str = "my-tpp", deployed: DeployedEntries | None = None) -> str:
+    """The printed steps. Locally (`deployed` None) everything is at `base_url`, the credentials live under
+    `state_dir` and the certificate travels in a header; deployed, the entries and the directory are `deployed`'s."""
     q = shlex.quote
-    tpp_dir = state_dir / "tpps" / tpp_id
+    if deployed is None and state_dir is None:
+        raise ValueError("state_dir: the local steps keep the credentials under the sandbox's state directory")
+    if deployed is not None:
+        base_url = deployed.api_url
+        directory = deployed.directory_url
+        tpp_line = ('TPP_ID="${TPP_ID:?export TPP_ID=<your organisation id> first (registration is first come)}"\n'
+                    f'TPP="{deployed.tpp_dir}"')
+        tpp_arg = '"$TPP_ID"'
+        transport = ("#    The client certificate goes in the TLS handshake of the sandbox's mutual-TLS entry "
+                     "(curl --cert/--key);\n#    the CA is reached without one.")
+        api_helper = 'api() { curl -sS --fail-with-body --cert "$TPP/client.pem" --key "$TPP/client.key" "$@"; }'
+    else:
+        assert state_dir is not None
+        directory = base_url
+        tpp_line = f"TPP={q(str(state_dir / 'tpps' / tpp_id))}"
+        tpp_arg = q(tpp_id)
+        transport = ("#    There is no TLS locally: the certificate travels URL-encoded in x-amzn-mtls-clientcert, as "
+                     "behind an ALB.")
+        api_helper = 'api() { curl -sS --fail-with-body -H @"$TPP/mtls-header.txt" "$@"; }'
     initiation = json.dumps(INITIATION, separators=(",", ":"))
     permissions = json.dumps({"Data": {"Permissions": AIS_PERMISSIONS}, "Risk": {}}, separators=(",", ":"))
     subscription = json.dumps({"Data": {"Version": "3.1", "EventTypes": EVENT_TYPES}}, separators=(",", ":"))
@@ -58,6 +107,7 @@ for STATUS in AcceptedSettlementInProcess AcceptedSettlementCompleted AcceptedCr
 done
 api -H "Authorization: Bearer $TOKEN" {base_url}/open-banking/v3.1/pisp/domestic-payments/$PAYMENT; echo"""
     base = base_url
+    state = f"State (CA, keys, TPP directory): {state_dir}\n" if deployed is None else ""
     return f"""
 Open Banking sandbox on {base}
   AIS    {base}/open-banking/v3.1/aisp/...
@@ -65,22 +115,21 @@ Open Banking sandbox on {base}
   Events {base}/open-banking/v3.1/event-subscriptions, /events
   IdP    {base}/sandbox/token, /sandbox/authorize, /sandbox/jwks (token keys), /sandbox/aspsp/jwks (response and
          event signing key)
-  CA     {base}/sandbox/ca.pem, /sandbox/tpps (credentials), /sandbox/ocsp, /sandbox/crl
-State (CA, keys, TPP directory): {state_dir}
-
+  CA     {directory}/sandbox/ca.pem, /sandbox/tpps (credentials), /sandbox/ocsp, /sandbox/crl
+{state}
 The steps below run in bash as printed, from any directory (they need curl 7.76 or later).
 {BEGIN}
 # 0. Helpers: the sandbox's command line, curl with your client certificate, a JSON field, a fresh id.
-#    There is no TLS locally: the certificate travels URL-encoded in x-amzn-mtls-clientcert, as behind an ALB.
-ob_sandbox() {{ {q(python)} -m openbanking.sandbox --url {q(base)} "$@"; }}
-TPP={q(str(tpp_dir))}
-api() {{ curl -sS --fail-with-body -H @"$TPP/mtls-header.txt" "$@"; }}
+{transport}
+ob_sandbox() {{ {q(python)} -m openbanking.sandbox --url {q(directory)} "$@"; }}
+{tpp_line}
+{api_helper}
 field() {{ {q(python)} -c {q(_FIELD)} "$1"; }}
 new_id() {{ {q(python)} -c 'import uuid; print(uuid.uuid4())'; }}
 
 # 1. Credentials: a key pair and a certificate from the sandbox CA, and a request-signing key registered as your
 #    directory key. The private keys stay in $TPP (yours only, git-ignored).
-ob_sandbox credentials --tpp-id {q(tpp_id)} --out "$TPP"
+ob_sandbox credentials --tpp-id {tpp_arg} --out "$TPP"
 
 # 2. Events: subscribe (a signed POST; without a CallbackUrl events are polled). Every signed request body is a
 #    file, signed with `ob_sandbox sign` (a detached PS256 JWS over its exact bytes) and sent as it is.
@@ -139,3 +188,18 @@ def script_of(printed: str) -> str:
     """The runnable part of what `serve` printed (between the markers)."""
     start, end = printed.index(BEGIN), printed.index(END)
     return printed[start:end + len(END)] + "\n"
+
+
+_STEP = re.compile(r"^# (?P<number>\d+)\. (?P<title>[^\n]*)$", re.MULTILINE)
+
+
+def steps(printed: str) -> list[Step]:
+    """The script's numbered steps, in order, each with its text up to the next one (markers left out)."""
+    script = script_of(printed)
+    body = script[len(BEGIN):script.rindex(END)]
+    found = list(_STEP.finditer(body))
+    if not found:
+        raise ValueError("the printed steps hold no numbered step ('# 1. ...')")
+    return [Step(int(m["number"]), re.split(r"[:(]", m["title"], maxsplit=1)[0].strip(),
+                 body[m.start():found[i + 1].start() if i + 1 < len(found) else len(body)].strip() + "\n")
+            for i, m in enumerate(found)]

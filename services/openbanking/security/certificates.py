@@ -9,11 +9,13 @@ the whole chain check, so both live here.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import unquote
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -21,6 +23,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+_PEM_TEXT = re.compile(r"-----BEGIN CERTIFICATE-----(?P<body>.*?)-----END CERTIFICATE-----", re.DOTALL)
+#: The longest header value a certificate is read from (a 4096-bit RSA certificate is under 3 KiB of PEM).
+MAX_HEADER_CERTIFICATE_CHARS = 16384
 #: An ETSI EN 319 412-1 organisation identifier (`PSDGB-FCA-123456`, `PSDGB-OB-0015800001041REAAY`).
 _PSD2_ORG_ID = re.compile(r"^PSD[A-Z]{2}-[A-Z]{2,8}-(?P<id>.+)$")
 _MAX_CHAIN_DEPTH = 6
@@ -39,6 +44,24 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
         return x509.load_der_x509_certificate(raw)
     except ValueError as exc:
         raise CertificateError(f"the client certificate is not a valid PEM or DER X.509 certificate: {exc}") from exc
+
+
+def certificate_from_header(value: str) -> x509.Certificate:
+    """The client certificate a TLS-terminating front end put in a request header, in any of the forms they write:
+    the PEM URL-encoded (ALB mTLS pass-through, the local sandbox), the PEM as API Gateway's parameter mapping copies
+    `$context.identity.clientCert.clientCertPem` (its line breaks kept, folded into spaces or dropped), or the bare
+    base64 DER. Whitespace inside the base64 body is ignored, so no line-break handling on the way can break it."""
+    if len(value) > MAX_HEADER_CERTIFICATE_CHARS:
+        raise CertificateError(f"the client certificate header is {len(value)} characters; at most "
+                               f"{MAX_HEADER_CERTIFICATE_CHARS} are read")
+    text = unquote(value)  # base64 and PEM armour hold no '%': an unencoded value passes unchanged
+    block = _PEM_TEXT.search(text)
+    body = re.sub(r"\s+", "", block.group("body") if block else text)
+    try:
+        der = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise CertificateError("the client certificate header holds neither a PEM certificate nor base64 DER") from None
+    return load_certificate(der)
 
 
 def load_certificates(data: bytes | str) -> list[x509.Certificate]:

@@ -17,7 +17,7 @@ from .method_request import MethodRequest
 VARIABLES = {"context.requestId", "context.extendedRequestId", "context.httpMethod", "context.resourcePath",
              "context.path", "context.stage", "context.domainName", "context.apiId", "context.accountId",
              "context.identity.sourceIp", "context.error.message", "context.error.messageString",
-             "context.error.responseType"}
+             "context.error.responseType", "context.identity.clientCert.clientCertPem"}
 _AUTHORIZER_VARIABLE = re.compile(r"context\.authorizer\.[A-Za-z0-9_]+")
 _METHOD_REQUEST = re.compile(r"method\.request\.(path|querystring|header)\.([^.]+)")
 
@@ -62,6 +62,10 @@ class RequestContext:
             "context.error.message": self.error_message or "",
             "context.error.messageString": json.dumps(self.error_message),
             "context.error.responseType": self.error_type or "",
+            # the leaf the client presented to the custom domain's mutual TLS, as API Gateway holds it (PEM); absent
+            # without mutual TLS. A parameter mapping copies it unchanged: no mapping can encode it.
+            "context.identity.clientCert.clientCertPem":
+                self.request.client_cert_chain[0] if self.request.client_cert_chain else None,
         }.get(name)
 
     def source(self, source: str) -> str | None:

@@ -162,6 +162,12 @@ def test_the_deployed_idp_issues_bound_tokens_and_calls_the_services_as_the_gate
         answer = idp.post("/sandbox/token", data={"grant_type": "client_credentials", "scope": "accounts"},
                           headers=header)
         assert answer.status_code == 200, answer.text
+        # behind the sandbox's API Gateway entry the header is the PEM as the parameter mapping copies it
+        pem = cert_pem(certificate).decode().strip()
+        for as_mapped in (pem.replace("\n", " "), pem.replace("\n", "")):
+            mapped = idp.post("/sandbox/token", data={"grant_type": "client_credentials", "scope": "accounts"},
+                              headers={"x-amzn-mtls-clientcert": as_mapped})
+            assert mapped.status_code == 200, mapped.text
         token_key = ECKey.import_key(deployed["idp_key"].public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
         claims = jwt.decode(answer.json()["access_token"], token_key).claims

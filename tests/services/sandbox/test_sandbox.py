@@ -430,3 +430,59 @@ def test_the_printed_steps_are_bash_with_absolute_paths_in_either_settlement_mod
     assert f"{sys.executable} -m openbanking.sandbox --url http://127.0.0.1:8123" in script
     assert f"TPP={tmp_path / 'state' / 'tpps' / 'my-tpp'}" in script and "cd " not in script
     assert ("for STATUS in" in script) is (settlement_seconds == 0), "without settlement the steps report the statuses"
+
+
+def test_the_deployed_steps_use_the_certificate_in_the_handshake_and_the_open_entry_for_the_ca(tmp_path: Path) -> None:
+    """The deployed sandbox's variant (the developer portal publishes it): valid bash, the client certificate given to
+    curl for the mutual-TLS entry, the CA's command line pointed at the entry without certificates, and every TPP
+    naming itself (registration is first come)."""
+    import subprocess
+
+    from openbanking.sandbox.instructions import BEGIN, END, DeployedEntries, instructions, script_of, steps
+
+    entries = DeployedEntries(api_url="https://api.sandbox.bank.example", directory_url="https://directory.sandbox.bank.example")
+    printed = instructions(base_url="http://unused.invalid", python="python3", state_dir=tmp_path, settlement_seconds=30,
+                           deployed=entries)
+    script = script_of(printed)
+    checked = subprocess.run(["bash", "-n", "-c", script], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert 'curl -sS --fail-with-body --cert "$TPP/client.pem" --key "$TPP/client.key"' in script
+    assert "mtls-header" not in script and "unused.invalid" not in printed and str(tmp_path) not in printed
+    assert "python3 -m openbanking.sandbox --url https://directory.sandbox.bank.example" in script
+    assert "https://api.sandbox.bank.example/sandbox/token" in script
+    assert 'ob_sandbox credentials --tpp-id "$TPP_ID"' in script
+    unset = subprocess.run(["bash", "-c", script.split("\n# 1.")[0]], capture_output=True, text=True, check=False,
+                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert unset.returncode != 0 and "export TPP_ID=" in unset.stderr
+    # the steps, split for the portal, are the script in order, nothing left out
+    found = steps(printed)
+    assert [s.number for s in found] == list(range(7))
+    assert [s.title for s in found][:5] == ["Helpers", "Credentials", "Events", "Account information",
+                                            "A domestic payment"]
+    assert "".join(s.text for s in found).split() == script.replace(BEGIN, "").replace(END, "").split()
+
+
+def test_the_operator_makes_the_deployed_ca_and_idp_key_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`deployment-keys`: a CA certificate the stack's config accepts as its truststore bundle, the CA's key (the one
+    the certificate certifies) and the IdP's EC P-256 key, owner-only and git-ignored; never overwritten."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from environments.config import truststore_certificates
+    from openbanking.sandbox.__main__ import main
+
+    out = tmp_path / "keys"
+    assert main(["deployment-keys", "--out", str(out), "--common-name", "Example Bank Sandbox CA"]) == 0
+    assert "edge.truststoreBundle" in capsys.readouterr().out
+    [ca] = truststore_certificates(str(out / "ca.pem"))  # the config's own check of a truststore bundle
+    assert ca.subject == ca.issuer and "Example Bank Sandbox CA" in ca.subject.rfc4514_string()
+    ca_key = load_pem_private_key((out / "ca.key").read_bytes(), None)
+    assert ca_key.public_key() == ca.public_key()
+    idp_key = load_pem_private_key((out / "idp.key").read_bytes(), None)
+    assert isinstance(idp_key, ec.EllipticCurvePrivateKey) and idp_key.curve.name == "secp256r1"
+    assert {p.name: p.stat().st_mode & 0o777 for p in out.iterdir() if p.suffix == ".key"} == {"ca.key": 0o600,
+                                                                                              "idp.key": 0o600}
+    assert (out / ".gitignore").read_text() == "*\n"
+    before = (out / "ca.key").read_bytes()
+    assert main(["deployment-keys", "--out", str(out)]) == 1
+    assert "exist already" in capsys.readouterr().err and (out / "ca.key").read_bytes() == before

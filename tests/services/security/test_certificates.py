@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from cryptography import x509
@@ -15,6 +16,7 @@ from openbanking.sandbox.pki import CertificateAuthority, cert_pem, new_key
 from openbanking.security.certificates import (
     CertificateError,
     Truststore,
+    certificate_from_header,
     check_client_certificate,
     crl_urls,
     load_certificate,
@@ -30,6 +32,29 @@ from .support import TPP_ID, Pki
 def test_pem_and_der_parse_to_the_same_certificate(pki: Pki) -> None:
     der = pki.good.certificate.public_bytes(serialization.Encoding.DER)
     assert load_certificate(der) == load_certificate(cert_pem(pki.good.certificate).decode()) == pki.good.certificate
+
+
+def test_a_header_certificate_is_read_in_every_form_a_front_end_writes_it(pki: Pki) -> None:
+    pem = cert_pem(pki.good.certificate).decode()
+    der = pki.good.certificate.public_bytes(serialization.Encoding.DER)
+    forms = {
+        "URL-encoded PEM (ALB, the local sandbox)": quote(pem, safe=""),
+        "the PEM as API Gateway copies clientCertPem": pem,
+        "its line breaks folded into spaces": pem.replace("\n", " "),
+        "its line breaks dropped": pem.replace("\n", ""),
+        "bare base64 DER": base64.b64encode(der).decode(),
+    }
+    for form, value in forms.items():
+        assert certificate_from_header(value) == pki.good.certificate, form
+
+
+def test_a_header_that_holds_no_certificate_is_refused_by_name() -> None:
+    with pytest.raises(CertificateError, match="neither a PEM certificate nor base64 DER"):
+        certificate_from_header("-----BEGIN CERTIFICATE-----not base64!-----END CERTIFICATE-----")
+    with pytest.raises(CertificateError, match="not a valid PEM or DER"):
+        certificate_from_header(base64.b64encode(b"not a certificate").decode())
+    with pytest.raises(CertificateError, match="at most 16384 are read"):
+        certificate_from_header("A" * 20000)
 
 
 def test_garbage_is_a_clear_error() -> None:

@@ -1,7 +1,9 @@
 """The sandbox's stand-in for the bank's IdP and for the bank's side of a PSU's journey, under `/sandbox`:
 
 - `POST /sandbox/token`: OAuth 2 client credentials (`scope` accounts and/or payments); the client authenticates with
-  its certificate (`tls_client_auth`), passed URL-encoded in `x-amzn-mtls-clientcert` as ALB mTLS pass-through does;
+  its certificate (`tls_client_auth`), passed in `x-amzn-mtls-clientcert` by whatever ends the TLS: URL-encoded as ALB
+  mTLS pass-through (and the local sandbox) does, or as the PEM API Gateway's parameter mapping copies from
+  `$context.identity.clientCert.clientCertPem` (:func:`~openbanking.security.certificates.certificate_from_header`);
   the access token (ES256 JWT) is bound to it with `cnf.x5t#S256`. Errors are OAuth error bodies (RFC 6749).
 - `POST /sandbox/authorize` `{"ConsentId", "PsuId", "AccountIds"?, "AccountId"?, "Decision"?}`: the PSU's decision
   on a consent, in place of a login and consent screen; the owning service's internal authorisation endpoint
@@ -27,7 +29,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 import anyio
 import httpx
@@ -50,8 +52,8 @@ from openbanking.pis.models import PaymentStatus
 from openbanking.security.certificates import (
     CertificateError,
     Truststore,
+    certificate_from_header,
     check_client_certificate,
-    load_certificate,
     thumbprint_s256,
     tpp_id_of,
 )
@@ -173,9 +175,9 @@ class SandboxIdp:
         """`tls_client_auth`: a certificate of the sandbox CA, not revoked; (certificate, client id, TPP id)."""
         header = request.headers.get(CLIENT_CERT_HEADER)
         if not header:
-            raise ClientRejected(f"a client certificate is required (URL-encoded PEM in {CLIENT_CERT_HEADER})")
+            raise ClientRejected(f"a client certificate is required (the PEM in {CLIENT_CERT_HEADER})")
         try:
-            certificate = load_certificate(unquote(header))
+            certificate = certificate_from_header(header)
             check_client_certificate(certificate)
             self.truststore.chain(certificate, datetime.now(UTC))
         except CertificateError as exc:
