@@ -84,6 +84,8 @@ class Deployable(Protocol):
     @property
     def uses_signing_key(self) -> bool: ...
     @property
+    def signs(self) -> bool: ...
+    @property
     def uses_tpp_directory(self) -> bool: ...
     @property
     def uses_event_bus(self) -> bool: ...
@@ -292,10 +294,12 @@ def wiring(spec: Deployable, res: AccountResources) -> Wiring:
             raise ValueError(f"{spec.name} signs, but the account has no signing key")
         w.environment |= {"OB_SIGNING_KMS_KEY_ARN": res.signing_key_arn, "OB_SIGNING_KEY_ID": res.signing_key_id,
                           "OB_FINANCIAL_ID": res.financial_id}
-        w.statements += [
-            {"Sid": "SignPS256", "Effect": "Allow", "Action": "kms:Sign", "Resource": res.signing_key_arn,
-             "Condition": {"StringEquals": {"kms:SigningAlgorithm": "RSASSA_PSS_SHA_256"}}},
-            {"Sid": "PublicKey", "Effect": "Allow", "Action": "kms:GetPublicKey", "Resource": res.signing_key_arn}]
+        if spec.signs:
+            w.statements.append(
+                {"Sid": "SignPS256", "Effect": "Allow", "Action": "kms:Sign", "Resource": res.signing_key_arn,
+                 "Condition": {"StringEquals": {"kms:SigningAlgorithm": "RSASSA_PSS_SHA_256"}}})
+        w.statements.append(
+            {"Sid": "PublicKey", "Effect": "Allow", "Action": "kms:GetPublicKey", "Resource": res.signing_key_arn})
     if spec.uses_tpp_directory:
         w.environment["OB_TPP_JWKS_URL_TEMPLATE"] = res.tpp_jwks_url_template
     if spec.uses_feed:

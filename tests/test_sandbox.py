@@ -110,6 +110,21 @@ def test_the_keys_are_secrets_the_operator_fills_and_only_their_service_reads(sa
         assert environment_of(running[reader][1])["OB_SANDBOX_CA_CERTIFICATE"] == pem
 
 
+def test_the_idp_publishes_the_signing_key_but_only_the_services_sign_with_it(sandbox: Rendering) -> None:
+    """The sandbox IdP serves the ASPSP's public key (kms:GetPublicKey); signing is the services' alone."""
+    roles = {r["outputs"]["arn"]: r for r in of_type(sandbox, "aws:iam/role:Role")}
+    policies = {p["inputs"]["role"]: json.loads(p["inputs"]["policy"])["Statement"]
+                for p in of_type(sandbox, "aws:iam/rolePolicy:RolePolicy")}
+    running = containers(sandbox)
+
+    def actions(deployable: str) -> set[str]:
+        role = roles[running[deployable][0]["inputs"]["taskRoleArn"]]
+        return {a for s in policies[role["outputs"]["name"]] for a in ([s["Action"]] if isinstance(s["Action"], str)
+                                                                       else s["Action"])}
+    assert "kms:GetPublicKey" in actions("sandbox_idp") and "kms:Sign" not in actions("sandbox_idp")
+    assert {"kms:Sign", "kms:GetPublicKey"} <= actions("pis") and {"kms:Sign", "kms:GetPublicKey"} <= actions("events")
+
+
 def test_the_idp_and_the_ca_name_the_sandboxs_own_entries(sandbox: Rendering) -> None:
     running = containers(sandbox)
     ca, idp = environment_of(running["sandbox_ca"][1]), environment_of(running["sandbox_idp"][1])

@@ -119,6 +119,8 @@ class Deployable:
     uses_cache: bool = False
     #: Signs with the ASPSP's KMS key (kms:Sign, kms:GetPublicKey): response `x-jws-signature`, event SETs.
     uses_signing_key: bool = False
+    #: With `uses_signing_key`: False when it only publishes the key's public half (kms:GetPublicKey, no kms:Sign).
+    signs: bool = True
     #: Fetches TPPs' JWKS from the Open Banking Directory to verify request signatures (internet, via the proxy).
     uses_tpp_directory: bool = False
     #: Puts entries on the event bus (events:PutEvents).
@@ -236,7 +238,7 @@ DEPLOYABLES: dict[str, Deployable] = {d.name: d for d in (
         description="the sandbox's IdP: tokens bound to sandbox certificates, the PSU's decisions and revocations, "
                     "core banking's payment reports and the settlement simulator; publishes the ASPSP's signing key",
         dockerfile="openbanking/sandbox/idp/Dockerfile", user="10001", port=8000, health_check=_API_HEALTH,
-        reads_tables=("consents", "payments", "sandbox_directory"), ledger="read", uses_signing_key=True),
+        reads_tables=("consents", "payments", "sandbox_directory"), ledger="read", uses_signing_key=True, signs=False),
     Deployable(
         name="sandbox_ca", kind="service", module="openbanking.sandbox.ca.main",
         description="the sandbox CA: TPP registration, client certificates from CSRs, OCSP responder, CRL, and the "
