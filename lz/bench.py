@@ -25,6 +25,7 @@ stage that may go without it; each row is otherwise prod's config.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import ipaddress
 import json
@@ -283,6 +284,11 @@ def main() -> None:
     if sys.argv[1:2] == ["floor"]:
         floor_server([int(c) for c in sys.argv[4:]], int(sys.argv[2]), sys.argv[3] == "tuned")
         return
+    # No options: the parser is there so that `--help` explains rather than starting a ten-minute run, and so
+    # that anything else is refused.
+    argparse.ArgumentParser(
+        prog="python -m lz.bench", description=(__doc__ or "").split("\n\n")[0],
+        epilog="Takes about ten minutes on two cores; run it on an otherwise idle machine.").parse_args()
     console = make_console(width=150)
     program = Program.load(ROOT)
     with Renderer(reuse=False) as renderer, tempfile.TemporaryDirectory() as tmp:

@@ -14,6 +14,7 @@ OBIE's benchmark is 750 ms mean time to last byte; the target here is p99 under 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -344,6 +345,9 @@ def _bench_moto_transaction(settings: ServiceSettings, results: Results) -> None
 
 
 def main() -> None:
+    # No options: `--help` explains rather than starting the run, and anything else is refused.
+    argparse.ArgumentParser(prog="python services/benchmark.py", description=(__doc__ or "").split("\n\n")[0],
+                            epilog="Needs the PostgreSQL and Redis of services/README.md.").parse_args()
     console = Console(width=140)
     results = Results()
     environment = f"bench{os.getpid()}"

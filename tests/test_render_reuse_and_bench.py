@@ -4,6 +4,8 @@ are unchanged, and the bench's prod copies are valid configs made outside the re
 from __future__ import annotations
 
 import ipaddress
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -115,3 +117,21 @@ def test_a_change_behind_a_symlinked_directory_is_seen(tmp_path: Path) -> None:
         assert renderer.render(program, "dev").outputs == {"answer": 1}
         (shared / "values.py").write_text("ANSWER = 22\n")
         assert renderer.render(program, "dev").outputs == {"answer": 22}
+
+
+
+@pytest.mark.parametrize(("command", "usage", "says"), [
+    (["-m", "lz.bench"], "usage: python -m lz.bench", "the bare Pulumi SDK"),
+    (["services/benchmark.py"], "usage: python services/benchmark.py", "latency and throughput"),
+])
+def test_the_benches_explain_themselves_on_help_and_refuse_what_they_do_not_know(
+        command: list[str], usage: str, says: str) -> None:
+    # `--help` used to start the run (ten minutes for lz's); now it prints what is measured, and anything else is
+    # refused.
+    helped = subprocess.run([sys.executable, *command, "--help"], capture_output=True, text=True, timeout=60,
+                            cwd=ROOT, check=False)
+    assert helped.returncode == 0 and helped.stdout.startswith(usage), helped.stderr
+    assert says in " ".join(helped.stdout.split())
+    refused = subprocess.run([sys.executable, *command, "--stacks", "prod"], capture_output=True, text=True,
+                             timeout=60, cwd=ROOT, check=False)
+    assert refused.returncode == 2 and "unrecognized arguments: --stacks prod" in refused.stderr
