@@ -101,6 +101,11 @@ class NetworkHubArgs:
     on_premises_cidrs: Sequence[str]
     #: The egress allow-list, enforced by the Network Firewall and by the Squid proxy alike.
     allowed_domains: Sequence[str]
+    #: The TPPs' event-notification callback domains: let out over HTTPS through the proxy, to `callback_senders`
+    #: only (the firewall passes them from the proxy alone).
+    callback_domains: Sequence[str]
+    #: The VPC CIDR of the account running the events service, the one whose delivery function posts to callbacks.
+    callback_senders: Sequence[str]
     #: The Squid fleet's instance type and size.
     proxy: ProxySizing
     #: The log archive's flow-logs bucket: VPC flow logs and Network Firewall logs go to it.
@@ -180,7 +185,8 @@ class NetworkHubAccount(Account):
             name_prefix=prefix, cidr_block=args.egress_vpc_cidr, az_count=args.az_count, zone_ids=self.zone_ids,
             region=ctx.region, nat_per_az=args.nat_per_az, transit_gateway_id=self.hub.transit_gateway_id,
             spoke_cidrs=spoke_cidrs, on_premises_cidrs=args.on_premises_cidrs if hybrid else (),
-            allowed_domains=args.allowed_domains, firewall_kms_key_arn=firewall_key.arn,
+            allowed_domains=args.allowed_domains, callback_domains=args.callback_domains,
+            firewall_kms_key_arn=firewall_key.arn,
             log_bucket_arn=args.flow_logs_bucket_arn, log_bucket_name=flow_logs_bucket,
             organization_id=args.organization_id,
         ), opts=self.child)
@@ -200,6 +206,7 @@ class NetworkHubAccount(Account):
             name_prefix=prefix, vpc_id=self.egress.vpc_id,
             subnet_ids=[s.id for s in self.egress.services_subnets], client_cidrs=spoke_cidrs,
             allowed_domains=args.allowed_domains, zone_name=f"proxy.{args.domain}",
+            callback_domains=args.callback_domains, callback_senders=args.callback_senders,
             ebs_kms_key_arn=self.baseline.ebs_key.arn, log_bucket_name=bucket_name_of(args.access_logs_bucket_arn),
             instance_type=args.proxy.instance_type, min_size=args.proxy.min_size, max_size=args.proxy.max_size,
         ), opts=self.child)

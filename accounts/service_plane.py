@@ -212,6 +212,9 @@ class WorkloadAccountArgs:
     tpp_jwks_url_template: str
     #: The egress proxy URL and the egress VPC's CIDR; the data centre's ranges (core banking publishes from there).
     proxy_url: str
+    #: The bank's TPP callback domains (`network.callbackDomains`): the events service accepts, and event delivery
+    #: posts to, hosts on them only (the egress lets out nothing else).
+    callback_domains: Sequence[str]
     #: The egress VPC's CIDR (where the proxy listens).
     egress_vpc_cidr: str
     #: The data centre's ranges: core banking publishes to the feed from there.
@@ -335,6 +338,7 @@ class ServicePlane(pulumi.ComponentResource):
             table_prefix=f"{ctx.environment}-{args.workload}-", table_arns=self.tables.arns if self.tables else {},
             public_base_url=args.public_base_url, financial_id=args.financial_id,
             tpp_jwks_url_template=args.tpp_jwks_url_template, vpc_cidr=args.vpc.cidr_block, proxy_url=args.proxy_url,
+            callback_domains=args.callback_domains,
             signing_key_arn=self.signing_key.arn if self.signing_key else None,
             signing_key_id=self.signing_key.key_id if self.signing_key else None, event_bus_arn=args.event_bus_arn)
 

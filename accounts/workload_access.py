@@ -10,6 +10,7 @@ network plan, so the groups exist before the data stores that admit them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -99,6 +100,8 @@ class Deployable(Protocol):
     def builds_public_links(self) -> bool: ...
     @property
     def needs_internet(self) -> bool: ...
+    @property
+    def vets_callbacks(self) -> bool: ...
 
 
 #: The DynamoDB actions of a reader, and the further ones of a writer.
@@ -183,6 +186,8 @@ class AccountResources:
     vpc_cidr: str
     #: The egress proxy (`http://proxy.<domain>:3128`).
     proxy_url: str
+    #: The bank's TPP callback domains (`network.callbackDomains`): `OB_CALLBACK_DOMAINS` of those that vet callbacks.
+    callback_domains: Sequence[str] = ()
     #: The ledger, where the account keeps one.
     ledger: Ledger | None = None
     #: The cache, where the account has one.
@@ -304,6 +309,8 @@ def wiring(spec: Deployable, res: AccountResources) -> Wiring:
         w.environment["OB_TPP_JWKS_URL_TEMPLATE"] = res.tpp_jwks_url_template
     if spec.uses_feed:
         _feed(spec, res, w)
+    if spec.vets_callbacks:
+        w.environment["OB_CALLBACK_DOMAINS"] = json.dumps(list(res.callback_domains))
     if spec.needs_internet or spec.uses_tpp_directory:
         # AWS APIs stay on the VPC endpoints; only the internet goes through the proxy.
         w.environment |= {"HTTPS_PROXY": res.proxy_url, "HTTP_PROXY": res.proxy_url,

@@ -24,8 +24,14 @@ PROXY_PORT = 3128
 AMI_PARAMETER = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 MAX_INSTANCE_LIFETIME_SECONDS = 7 * 24 * 3600
 #: Destinations the proxy never forwards to, whatever DNS says (SSRF, DNS rebinding).
+#: Never a destination: private, shared (CGNAT), loopback, link-local, "this network", IETF and benchmarking,
+#: documentation, multicast and reserved ranges, and their IPv6 counterparts (IPv4-mapped included). Squid resolves
+#: a name itself and checks every address, so a TPP callback re-pointed at one of these is refused here.
 INTERNAL_DESTINATIONS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8",
-                         "100.64.0.0/10")
+                         "100.64.0.0/10", "0.0.0.0/8", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
+                         "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+                         "::1", "::/128", "::ffff:0:0/96", "64:ff9b::/96", "2002::/16", "fc00::/7", "fe80::/10",
+                         "ff00::/8", "2001:db8::/32")
 _GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.[a-z0-9]+$")
 
 
@@ -62,6 +68,19 @@ class EgressProxyArgs:
     #: Average CPU utilisation of the fleet, in percent, that target tracking holds: hosts are
     #: added above it and removed below it.
     target_cpu_percent: float = 60.0
+    #: The TPPs' event-notification callback domains: tunnelled (CONNECT to 443 only) for `callback_senders` alone.
+    callback_domains: Sequence[str] = ()
+    #: Who may reach `callback_domains`: the VPC of the account running the events service (its delivery function).
+    callback_senders: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if self.callback_domains and not self.callback_senders:
+            raise ValueError("EgressProxyArgs.callback_senders: empty, so callback_domains would be let out to "
+                             "nobody; name the events service's VPC")
+        strangers = sorted(set(self.callback_senders) - set(self.client_cidrs))
+        if strangers:
+            raise ValueError(f"EgressProxyArgs.callback_senders: {strangers} are not among client_cidrs; the proxy's "
+                             "load balancer admits the spokes only")
 
 
 def proxy_url(domain: str) -> str:
@@ -69,12 +88,14 @@ def proxy_url(domain: str) -> str:
     return f"http://proxy.{domain}:{PROXY_PORT}"
 
 
-def squid_conf(allowed_domains: Sequence[str], client_cidrs: Sequence[str], port: int = PROXY_PORT) -> str:
+def squid_conf(allowed_domains: Sequence[str], client_cidrs: Sequence[str], port: int = PROXY_PORT, *,
+               callback_domains: Sequence[str] = (), callback_senders: Sequence[str] = ()) -> str:
     """squid.conf for an allow-list forward proxy: HTTPS via CONNECT and plain HTTP to the allow-listed
-    domains, from the spokes only; nothing internal; no caching; no identifying headers."""
+    domains, from the spokes only; HTTPS tunnels to the TPP callback domains from the events service's VPC only;
+    nothing internal; no caching; no identifying headers."""
     lines = [
-        "# Rendered by the landing zone from network.egressAllowedDomains; changes are rolled out by",
-        "# replacing the instances, never edited on a host.",
+        "# Rendered by the landing zone from network.egressAllowedDomains and network.callbackDomains; changes are",
+        "# rolled out by replacing the instances, never edited on a host.",
         f"http_port {port}",
         f"acl spokes src {' '.join(client_cidrs)}" if client_cidrs else "acl spokes src 127.0.0.1/32",
         "acl SSL_ports port 443",
@@ -89,6 +110,10 @@ def squid_conf(allowed_domains: Sequence[str], client_cidrs: Sequence[str], port
     if allowed_domains:
         lines += [f"acl allowed_domains dstdomain {' '.join(allowed_domains)}",
                   "http_access allow spokes allowed_domains"]
+    if callback_domains and callback_senders:
+        lines += [f"acl callback_senders src {' '.join(callback_senders)}",
+                  f"acl callback_domains dstdomain {' '.join(callback_domains)}",
+                  "http_access allow CONNECT callback_senders callback_domains"]
     lines += [
         "http_access deny all",
         "cache deny all",
@@ -199,7 +224,9 @@ class EgressProxy(pulumi.ComponentResource):
                 device_index=0, associate_public_ip_address="false", security_groups=[host_sg.id],
                 delete_on_termination="true")],
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
-            user_data=user_data(squid_conf(args.allowed_domains, args.client_cidrs)),
+            user_data=user_data(squid_conf(args.allowed_domains, args.client_cidrs,
+                                           callback_domains=args.callback_domains,
+                                           callback_senders=args.callback_senders)),
             update_default_version=True,
             tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
                 resource_type=kind, tags={"Name": f"{args.name_prefix}-egress-proxy"}) for kind in ("instance", "volume")],

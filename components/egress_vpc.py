@@ -60,6 +60,9 @@ class EgressVpcArgs:
     #: Domains the Network Firewall lets out (TLS SNI / HTTP Host; `.example.com` also covers its
     #: subdomains). Empty: nothing leaves.
     allowed_domains: Sequence[str]
+    #: The TPPs' event-notification callback domains: the firewall passes TLS to them from the services subnets
+    #: (the proxy) only. Empty: none.
+    callback_domains: Sequence[str]
     #: Customer-managed key encrypting the firewall, its policy and its rule groups.
     firewall_kms_key_arn: pulumi.Input[str]
     #: ARN of the bucket the VPC's flow logs go to (under `vpc-flow-logs/<vpc name>/`).
@@ -126,6 +129,8 @@ class EgressVpc(pulumi.ComponentResource):
             subnet_ids=[firewall_subnets[j].id for j in lanes], allowed_domains=args.allowed_domains,
             home_net=[args.cidr_block, *args.spoke_cidrs],
             kms_key_arn=args.firewall_kms_key_arn, log_bucket_name=args.log_bucket_name,
+            callback_domains=args.callback_domains,
+            callback_sources=self.services_cidrs if args.callback_domains else (),
         ), opts=child)
         endpoint = dict(zip(lanes, self.firewall.endpoint_ids, strict=True))
 

@@ -3,9 +3,11 @@
 Rules, in the order the engine evaluates them (STRICT_ORDER):
 1. the allow-list: TLS SNI and HTTP Host of the configured domains pass (`.example.com` also covers
    its subdomains), from the environment's own ranges (`HOME_NET`);
-2. non-TCP traffic to the internet (UDP, ICMP) is dropped outright: under `aws:drop_established` the
+2. the TPP callback domains: TLS on 443 with their SNI passes from the egress proxy's subnets only (the proxy
+   admits them from the events service's VPC alone), so no spoke reaches them directly;
+3. non-TCP traffic to the internet (UDP, ICMP) is dropped outright: under `aws:drop_established` the
    first packet of a new UDP flow would otherwise leave before the flow counts as established;
-3. default actions `aws:drop_established` + `aws:alert_established`: anything not allowed is dropped
+4. default actions `aws:drop_established` + `aws:alert_established`: anything not allowed is dropped
    and alerted once the TCP handshake completes, which is the moment the SNI/Host can be seen
    (`aws:drop_strict` would drop the handshake itself, so no domain rule could ever match).
 
@@ -32,6 +34,24 @@ DROP_NON_TCP_RULES = "\n".join([
     "sid:1000002; rev:1;)",
 ])
 FIREWALL_LOG_PREFIX = "network-firewall"
+#: Capacity of the callback rule group (one rule per domain); fixed at creation.
+CALLBACK_CAPACITY = 200
+#: The callback rules' Suricata ids start here (one per domain, in config order).
+CALLBACK_SID_BASE = 1100001
+
+
+def callback_rules(domains: Sequence[str], sources: Sequence[str]) -> str:
+    """One Suricata `pass tls` rule per TPP callback domain: to port 443 from `sources` (the egress proxy's
+    subnets), matched on the TLS SNI as the domain-list rule groups match it (`.example.com`: that name and every
+    name under it). The domains are validated DNS names, so nothing in them can break out of the quoted content."""
+    source = "[" + ",".join(sources) + "]"
+    rules = []
+    for sid, domain in enumerate(domains, start=CALLBACK_SID_BASE):
+        match = (f'dotprefix; content:"{domain}"; nocase; endswith;' if domain.startswith(".")
+                 else f'content:"{domain}"; nocase; startswith; endswith;')
+        rules.append(f'pass tls {source} any -> $EXTERNAL_NET 443 (tls.sni; {match} '
+                     f'msg:"egress: TPP callback {domain}"; flow:to_server, established; sid:{sid}; rev:1;)')
+    return "\n".join(rules)
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,19 @@ class NetworkFirewallArgs:
     kms_key_arn: pulumi.Input[str]
     #: Bucket (name) receiving the ALERT and FLOW logs, under `network-firewall/<prefix>/alert|flow`.
     log_bucket_name: pulumi.Input[str]
+    #: The TPPs' event-notification callback domains: TLS to 443 with their SNI passes from `callback_sources` only.
+    #: Empty: no callback rule group.
+    callback_domains: Sequence[str] = ()
+    #: Where callbacks may leave from: the egress proxy's subnets (the proxy decides who may use them).
+    callback_sources: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if self.callback_domains and not self.callback_sources:
+            raise ValueError("NetworkFirewallArgs.callback_sources: empty, so callback_domains would pass from "
+                             "anywhere; name the egress proxy's subnets")
+        if len(self.callback_domains) > CALLBACK_CAPACITY:
+            raise ValueError(f"NetworkFirewallArgs.callback_domains: {len(self.callback_domains)} domains, more than "
+                             f"the callback rule group's capacity ({CALLBACK_CAPACITY})")
 
 
 def endpoint_in_subnet(statuses: Any, subnet_id: str) -> str:
@@ -102,6 +135,24 @@ class NetworkFirewall(pulumi.ComponentResource):
             )
             references.append(aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
                 resource_arn=allow.arn, priority=100))
+        if args.callback_domains:
+            callbacks = aws.networkfirewall.RuleGroup(
+                f"{name}-callbacks",
+                name=f"{args.name_prefix}-egress-callbacks",
+                description="TPP callback domains (TLS SNI, port 443), from the egress proxy only",
+                type="STATEFUL",
+                capacity=CALLBACK_CAPACITY,
+                rule_group=aws.networkfirewall.RuleGroupRuleGroupArgs(
+                    rules_source=aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
+                        rules_string=callback_rules(args.callback_domains, args.callback_sources)),
+                    stateful_rule_options=aws.networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
+                        rule_order="STRICT_ORDER"),
+                ),
+                encryption_configuration=aws.networkfirewall.RuleGroupEncryptionConfigurationArgs(**encryption),
+                opts=child,
+            )
+            references.append(aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
+                resource_arn=callbacks.arn, priority=150))
         drop_non_tcp = aws.networkfirewall.RuleGroup(
             f"{name}-drop-non-tcp",
             name=f"{args.name_prefix}-egress-drop-non-tcp",

@@ -237,6 +237,7 @@ def network_hub_args(config: WorkloadConfig | SandboxConfig, foundation: Foundat
         spokes=list(spoke_plans(config).values()),
         on_premises_cidrs=network.on_premises_cidrs,
         allowed_domains=network.egress_allowed_domains,
+        callback_domains=network.callback_domains, callback_senders=[callback_sender(config)],
         proxy=ProxySizing(network.egress_proxy.instance_type, network.egress_proxy.min_size,
                           network.egress_proxy.max_size),
         flow_logs_bucket_arn=foundation.flow_logs_bucket_arn,
@@ -254,6 +255,13 @@ def network_hub_args(config: WorkloadConfig | SandboxConfig, foundation: Foundat
         dns_resolver_ips=dns.resolver_ips if dns else (),
         ingress=ingress_plan(config),
     )
+
+
+def callback_sender(config: WorkloadConfig | SandboxConfig) -> str:
+    """The VPC CIDR of the account running the events service, whose delivery function posts to TPP callbacks."""
+    if isinstance(config, WorkloadConfig):
+        return config.workloads[events_workload(config)].vpc_cidr
+    return config.network.sandbox_vpc_cidr
 
 
 def ingress_plan(config: WorkloadConfig | SandboxConfig) -> IngressPlan | None:
@@ -359,7 +367,8 @@ def workload_args(config: WorkloadConfig, assembly: EnvironmentAssembly, key: Ac
         internal_ca_arn=config.internal_certificate_authority_arn, internal_domain=f"internal.{config.domain}",
         public_base_url=f"https://api.{config.domain}", financial_id=config.open_banking.financial_id,
         tpp_jwks_url_template=config.open_banking.tpp_jwks_url_template,
-        proxy_url=proxy_url(config.domain), egress_vpc_cidr=network.egress_vpc_cidr,
+        proxy_url=proxy_url(config.domain), callback_domains=network.callback_domains,
+        egress_vpc_cidr=network.egress_vpc_cidr,
         on_premises_cidrs=network.on_premises_cidrs, access_logs_bucket=bucket_name_of(
             assembly.foundation.access_logs_bucket_arn),
         log_retention_days=config.log_retention_days,

@@ -24,7 +24,15 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -520,6 +528,11 @@ def _covers(wildcard: str, domain: str) -> bool:
     return wildcard.startswith(".") and (domain.lstrip(".") == wildcard[1:] or domain.endswith(wildcard))
 
 
+def _overlap(a: str, b: str) -> bool:
+    """Whether two allow-list entries name a host in common."""
+    return a.lstrip(".") == b.lstrip(".") or _covers(a, b) or _covers(b, a)
+
+
 class Network(_Model):
     """What every network hub has: its CIDR plan, routing and egress allow-list."""
 
@@ -532,6 +545,9 @@ class Network(_Model):
     nat_gateway_per_az: bool | None = None
     #: Domains the firewall and the proxy let out (TLS SNI / HTTP Host); everything else is dropped.
     egress_allowed_domains: list[EgressDomain] = Field(default_factory=list)
+    #: The TPPs' event-notification callback domains (the bank onboards them): let out over HTTPS to the account
+    #: running the events service only, and the only hosts a subscription's `CallbackUrl` may name.
+    callback_domains: list[EgressDomain] = Field(default_factory=list)
     egress_proxy: EgressProxy = EgressProxy()
 
     def nat_per_az(self, stage: Stage) -> bool:
@@ -551,21 +567,34 @@ class Network(_Model):
                 **{key: (cidr, len(SPOKE_TIERS)) for key, cidr in self.spoke_cidrs().items()},
                 **{key: (cidr, len(INGRESS_TIERS)) for key, cidr in self.detached_cidrs().items()}}
 
-    @field_validator("egress_allowed_domains")
+    @field_validator("egress_allowed_domains", "callback_domains")
     @classmethod
-    def _each_domain_once(cls, domains: list[str]) -> list[str]:
-        """Squid refuses overlapping `dstdomain` entries, so the allow-list names each domain once."""
+    def _each_domain_once(cls, domains: list[str], info: ValidationInfo) -> list[str]:
+        """Squid refuses overlapping `dstdomain` entries, so each list names each domain once."""
+        key = "egressAllowedDomains" if info.field_name == "egress_allowed_domains" else "callbackDomains"
         problems = []
         for i, domain in enumerate(domains):
             for j, earlier in enumerate(domains[:i]):
-                if earlier.lstrip(".") == domain.lstrip(".") or _covers(earlier, domain) or _covers(domain, earlier):
-                    problems.append((f"[{i}]", f"{as_written(domain)} overlaps network.egressAllowedDomains[{j}] "
+                if _overlap(earlier, domain):
+                    problems.append((f"[{i}]", f"{as_written(domain)} overlaps network.{key}[{j}] "
                                      f"({as_written(earlier)}); list each domain once (a leading dot already "
                                      "covers subdomains)"))
                     break
         if problems:
             raise section_problems(problems)
         return domains
+
+    @model_validator(mode="after")
+    def _callbacks_apart_from_the_allow_list(self) -> Self:
+        """A callback domain is let out to one account only; on the general allow-list it would be open to all."""
+        problems = [(f"callbackDomains[{i}]", f"{as_written(domain)} overlaps network.egressAllowedDomains[{j}] "
+                     f"({as_written(allowed)}); a TPP callback domain is let out to the events service only, so it "
+                     "cannot be on the general allow-list too")
+                    for i, domain in enumerate(self.callback_domains)
+                    for j, allowed in enumerate(self.egress_allowed_domains) if _overlap(allowed, domain)]
+        if problems:
+            raise section_problems(problems)
+        return self
 
     @model_validator(mode="after")
     def _vpcs_fit_the_azs(self) -> Self:

@@ -305,6 +305,54 @@ def test_squid_config_is_rendered_from_the_allow_list(rendered: Render, stack: s
 
 
 @pytest.mark.parametrize("stack", NETWORK_STACKS)
+def test_tpp_callbacks_leave_from_the_events_account_through_the_proxy_only(rendered: Render, stack: str) -> None:
+    """The callback domains of the config are what the events service and its delivery function accept, what the
+    proxy tunnels for the VPC of the account running them (no other), and what the firewall passes from the proxy's
+    subnets (no spoke directly)."""
+    rendering = rendered(stack)
+    domains = json.loads(rendering.program.config(stack).values["landingzone:environment"])["network"][
+        "callbackDomains"]
+    assert bool(domains) is (stack != "sandbox")  # the shipped sandbox pushes no events: its TPPs poll
+    readers = {}
+    for function in of_type(rendering, "aws:lambda/function:Function"):
+        variables = (function["inputs"].get("environment") or {}).get("variables", {})
+        if "OB_CALLBACK_DOMAINS" in variables:
+            readers["lambda " + function["name"]] = (function["account"], json.loads(variables["OB_CALLBACK_DOMAINS"]))
+    for task in of_type(rendering, "aws:ecs/taskDefinition:TaskDefinition"):
+        for container in json.loads(task["inputs"]["containerDefinitions"]):
+            for variable in container.get("environment", []):
+                if variable["name"] == "OB_CALLBACK_DOMAINS":
+                    readers["task " + task["name"]] = (task["account"], json.loads(variable["value"]))
+    # the events service and event delivery, nothing else
+    assert sorted(name.split()[0] for name in readers) == ["lambda", "task"], readers
+    assert all("events" in name for name in readers) and all(d == domains for _, d in readers.values()), readers
+    [events_account] = {account for account, _ in readers.values()}
+    [events_vpc] = [v["inputs"]["cidrBlock"] for v in of_type(rendering, VPC) if v["account"] == events_account]
+
+    [template] = of_type(rendering, "aws:ec2/launchTemplate:LaunchTemplate")
+    script = base64.b64decode(template["inputs"]["userData"]).decode()
+    groups = {g["name"]: g for g in of_type(rendering, "aws:networkfirewall/ruleGroup:RuleGroup")}
+    callbacks = [g for name, g in groups.items() if name.endswith("-callbacks")]
+    if not domains:
+        assert "callback_domains" not in script and callbacks == []
+        return
+    assert f"acl callback_senders src {events_vpc}" in script.splitlines()
+    assert f"acl callback_domains dstdomain {' '.join(domains)}" in script.splitlines()
+    [group] = callbacks
+    services = sorted(s["inputs"]["cidrBlock"] for s in of_type(rendering, SUBNET)
+                      if s["account"] == "network" and s["inputs"]["tags"]["lz:tier"] == "services")
+    rules = group["inputs"]["ruleGroup"]["rulesSource"]["rulesString"].splitlines()
+    assert len(rules) == len(domains)
+    for rule, domain in zip(rules, domains, strict=True):
+        assert rule.startswith(f"pass tls [{','.join(services)}] any -> $EXTERNAL_NET 443 (tls.sni; ")
+        assert f'content:"{domain}"' in rule
+    [policy] = of_type(rendering, FIREWALL_POLICY)
+    order = {r["resourceArn"]: r["priority"] for r in policy["inputs"]["firewallPolicy"]["statefulRuleGroupReferences"]}
+    drop = next(g for name, g in groups.items() if name.endswith("-drop-non-tcp"))
+    assert order[group["outputs"]["arn"]] < order[drop["outputs"]["arn"]]
+
+
+@pytest.mark.parametrize("stack", NETWORK_STACKS)
 def test_every_spoke_vpc_is_associated_with_the_proxy_zone(rendered: Render, stack: str) -> None:
     rendering = rendered(stack)
     [zone] = [z for z in of_type(rendering, "aws:route53/zone:Zone") if z["inputs"]["name"].startswith("proxy.")]

@@ -98,6 +98,38 @@ def test_egress_domain_must_be_a_domain() -> None:
     assert line.startswith(f"{CONFIG_KEY}.network.egressAllowedDomains[0]: 'https://example.com' is not a domain")
 
 
+def test_callback_domains_are_listed_once_and_apart_from_the_general_allow_list() -> None:
+    raw = stack_config("dev")
+    raw["network"]["callbackDomains"] = [".tpp.example.com", "hooks.tpp.example.com", "ob.trustis.org"]
+    assert problems(raw) == [
+        f"{CONFIG_KEY}.network.callbackDomains[1]: 'hooks.tpp.example.com' overlaps network.callbackDomains[0] "
+        "('.tpp.example.com'); list each domain once (a leading dot already covers subdomains)"]
+    raw["network"]["callbackDomains"] = ["hooks.tpp.example.com", "com"]
+    assert problems(raw) == [
+        f"{CONFIG_KEY}.network.callbackDomains[1]: 'com' is not a domain ('api.example.com', or '.example.com' for "
+        "it and its subdomains)"]
+    raw["network"]["callbackDomains"] = ["hooks.tpp.example.com", ".trustis.com"]
+    assert problems(raw) == [
+        f"{CONFIG_KEY}.network.callbackDomains[1]: '.trustis.com' overlaps network.egressAllowedDomains[2] "
+        "('ob.trustis.com'); a TPP callback domain is let out to the events service only, so it cannot be on the "
+        "general allow-list too"]
+
+
+@pytest.mark.parametrize("value", ["hooks.tpp.example.com", [None], [["nested.example.com"]], [7], {"a": "b"}])
+def test_callback_domains_must_be_a_list_of_domains(value: object) -> None:
+    raw = stack_config("sandbox")
+    raw["network"]["callbackDomains"] = value
+    [line, *_] = problems(raw)
+    assert line.startswith(f"{CONFIG_KEY}.network.callbackDomains"), line
+
+
+def test_a_public_suffix_is_no_callback_domain() -> None:
+    raw = stack_config("dev")
+    raw["network"]["callbackDomains"] = [".co.uk"]
+    assert problems(raw) == [f"{CONFIG_KEY}.network.callbackDomains[0]: '.co.uk' is a public suffix: it would let "
+                             "out every domain registered under it"]
+
+
 def test_egress_vpc_must_hold_four_tiers_across_the_azs() -> None:
     raw = stack_config("prod")
     raw["network"]["egressVpcCidr"] = "10.96.0.0/25"

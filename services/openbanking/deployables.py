@@ -135,6 +135,8 @@ class Deployable:
     builds_public_links: bool = False
     #: Calls the internet through the egress proxy (TPP callbacks, OCSP and CRL, the IdP's JWKS).
     needs_internet: bool = False
+    #: Accepts or delivers to TPP callback URLs, which must be on the bank's callback domains (`OB_CALLBACK_DOMAINS`).
+    vets_callbacks: bool = False
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -201,7 +203,7 @@ DEPLOYABLES: dict[str, Deployable] = {d.name: d for d in (
          uses_tpp_directory=True, needs_internet=True),
     _api("events", "OBIE event subscriptions and aggregated polling; signs responses and event SETs",
          writes_tables=("event_subscriptions", "events"), uses_signing_key=True, uses_tpp_directory=True,
-         needs_internet=True),
+         needs_internet=True, vets_callbacks=True),
     Deployable(
         name="ingestion", kind="service", module="openbanking.ingestion.__main__",
         description="consumes core-banking events (Amazon MSK or Amazon MQ) into the ledger and invalidates its cache",
@@ -223,7 +225,7 @@ DEPLOYABLES: dict[str, Deployable] = {d.name: d for d in (
             writes_tables=("consents",)),
     _lambda("event_delivery", "pushes event SETs to TPP callbacks (signed), retrying, parking refusals on the DLQ",
             memory_mb=256, timeout_seconds=120, trigger="sqs", batch_size=5, reports_batch_item_failures=True,
-            uses_signing_key=True, uses_dead_letter_queue=True, needs_internet=True),
+            uses_signing_key=True, uses_dead_letter_queue=True, needs_internet=True, vets_callbacks=True),
     _lambda("outbox_relay", "turns consent and payment status changes (table streams) into event-bus entries",
             memory_mb=256, timeout_seconds=60, trigger="dynamodb-stream", batch_size=100,
             reports_batch_item_failures=True, consumes_streams=("consents", "payments"), uses_event_bus=True,

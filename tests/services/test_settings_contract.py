@@ -28,14 +28,15 @@ HTTP = {"OB_REQUEST_METRICS"}
 EXPECTED: dict[tuple[str, str | None], set[str]] = {
     ("ais", None): CORE | HTTP | LEDGER | CACHE | {"OB_TABLE_PREFIX", "OB_BASE_URL"},
     ("pis", None): CORE | HTTP | LEDGER | SIGNING | {"OB_TABLE_PREFIX", "OB_BASE_URL", "OB_TPP_JWKS_URL_TEMPLATE"},
-    ("events", None): CORE | HTTP | SIGNING | {"OB_TABLE_PREFIX", "OB_BASE_URL", "OB_TPP_JWKS_URL_TEMPLATE"},
+    ("events", None): CORE | HTTP | SIGNING | {"OB_TABLE_PREFIX", "OB_BASE_URL", "OB_TPP_JWKS_URL_TEMPLATE",
+                                               "OB_CALLBACK_DOMAINS"},
     ("ingestion", "msk"): CORE | LEDGER | CACHE | {"OB_TRANSPORT", "OB_KAFKA_BOOTSTRAP_SERVERS", "OB_KAFKA_IAM_AUTH"},
     ("ingestion", "rabbitmq"): CORE | LEDGER | CACHE | {"OB_AMQP_URL", "OB_AMQP_USERNAME", "OB_AMQP_PASSWORD"},
     ("ledger_migrate", None): CORE | {"OB_DATABASE_HOST", "OB_DATABASE_NAME", "OB_DATABASE_MASTER_USERNAME",
                                       "OB_DATABASE_MASTER_PASSWORD"},
     ("authorizer", None): {"OB_AWS_REGION", "OB_TOKEN_ISSUER", "OB_JWKS_URL", "OB_TRUSTSTORE", "OB_CLIENT_CERT_SOURCE"},
     ("consent_expiry", None): CORE | {"OB_TABLE_PREFIX"},
-    ("event_delivery", None): CORE | SIGNING | {"OB_DELIVERY_DEAD_LETTER_QUEUE_URL"},
+    ("event_delivery", None): CORE | SIGNING | {"OB_DELIVERY_DEAD_LETTER_QUEUE_URL", "OB_CALLBACK_DOMAINS"},
     ("outbox_relay", None): CORE | {"OB_BASE_URL", "OB_EVENT_BUS"},
     ("event_router", None): CORE | {"OB_TABLE_PREFIX", "OB_BASE_URL", "OB_EVENT_QUEUE_URL"},
     ("sandbox_idp", None): CORE | HTTP | LEDGER | SIGNING | {
@@ -90,6 +91,8 @@ def test_the_variables_reach_the_settings_the_deployable_reads(deployable: str, 
         annotation = variable.settings.model_fields[field].annotation
         if isinstance(annotation, type) and issubclass(annotation, Enum):  # a deployed choice other than the default
             value = next(member.value for member in annotation if member != default)
+        elif field == "callback_domains":  # a JSON list
+            value = '["deployed.example"]'
         else:
             value = "true" if isinstance(default, bool) else ("kafka" if field == "transport" else f"deployed-{field}")
         monkeypatch.setenv(variable.name, value)

@@ -135,6 +135,10 @@ class ServiceSettings(BaseSettings):
                                   "(the sandbox); only `local` may run with neither (ephemeral key)")
     signing_key_id: Annotated[str, Deployed("uses_signing_key")] = Field(
         default="ob-aspsp-signing", description="`kid` of the signing key, as registered in the directory")
+    callback_domains: Annotated[list[str] | None, Deployed("vets_callbacks")] = Field(
+        default=None, description="the TPP callback domains event notifications may go to, a JSON list as the egress "
+                                  "proxy reads it (`.example.com` covers its subdomains; `[]`: none); unset: any "
+                                  "public host (a machine without the bank's egress)")
     tpp_jwks_url_template: Annotated[str | None, Deployed("uses_tpp_directory")] = Field(
         default=None, description="a TPP's signing JWKS (request x-jws-signature), '{tpp_id}' is substituted")
 

@@ -46,6 +46,7 @@ def build_app(settings: ServiceSettings, *, caller_resolver: Callable[[Request],
         verifier=DetachedJwsVerifier(key_resolver or key_resolver_from_settings(settings), clock=clock),
         set_signer=SetSigner(signer.key, signer.kid, clock=clock),
         allow_insecure_callbacks=settings.environment == "local", name_resolver=name_resolver,
+        callback_domains=None if settings.callback_domains is None else tuple(settings.callback_domains),
         long_poll_seconds=long_poll_seconds)
     app = create_app("Events (OBIE v3.1.11)", [(BASE_PATH, subscriptions.router), (BASE_PATH, polling.router)],
                      deps=deps, caller_resolver=resolve_caller(settings, caller_resolver),

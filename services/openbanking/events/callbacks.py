@@ -9,9 +9,14 @@ address of that network (`https://10.0.0.1/cb`), of the host (`127.0.0.1`) or of
   multicast, reserved, unspecified, documentation and other non-global ranges, IPv4 and IPv6, including IPv4
   embedded in IPv6 (mapped, 6to4, Teredo, NAT64);
 - at delivery time, because a name can be re-pointed after it was checked, :class:`PinnedNetworkBackend` resolves
-  the name again, checks every address, and opens the TCP connection to the address it checked (directly, or
-  through the egress proxy with `CONNECT <address>:<port>`), never to a second lookup's answer. TLS still verifies
-  the certificate against the host name.
+  the name again, checks every address, and opens the TCP connection to the address it checked, never to a second
+  lookup's answer. TLS still verifies the certificate against the host name.
+- in a deployed account the host must also be on the bank's list of TPP callback domains (:func:`domain_allowed`,
+  `OB_CALLBACK_DOMAINS`, from `network.callbackDomains`): the egress firewall and proxy let out nothing else. There
+  the delivery goes through the egress proxy with `CONNECT <host>:<port>`, after the same check: the proxy matches
+  the name against that list (Squid `dstdomain`, the firewall the TLS SNI) and resolves it itself, and its
+  `internal_dst` deny refuses every non-public address it would connect to, which is what keeps a re-pointed name
+  out of the bank's network on that path (a proxy can only judge a name it is given).
 
 Loopback is allowed only where the caller says so (`local`: a TPP's callback server on the developer's machine).
 Names are resolved by a :data:`NameResolver`, the system's by default; tests pass their own.
@@ -102,19 +107,54 @@ def vet_host(host: str, resolver: NameResolver, *, allow_loopback: bool = False)
     return addresses
 
 
-def vet_callback_url(url: str, resolver: NameResolver, *, allow_loopback: bool = False) -> None:
-    """Raise :class:`CallbackRefused` or :class:`ResolutionFailed` unless the URL's host is public."""
+def domain_allowed(host: str, domains: Iterable[str]) -> bool:
+    """Whether `host` is on the list, read as the egress proxy and firewall read it: `example.com` is that name
+    only, `.example.com` that name and every name under it. Case and a trailing dot do not matter; an IP address is
+    never on the list."""
+    name = host.lower().rstrip(".")
+    if _literal(name) is not None:
+        return False
+    for domain in domains:
+        entry = domain.lower().rstrip(".")
+        if name == entry.lstrip(".") or (entry.startswith(".") and name.endswith(entry)):
+            return True
+    return False
+
+
+def vet_callback_url(url: str, resolver: NameResolver, *, allow_loopback: bool = False,
+                     domains: Iterable[str] | None = None) -> None:
+    """Raise :class:`CallbackRefused` or :class:`ResolutionFailed` unless the URL's host is public (and, with
+    `domains`, on that list of TPP callback domains, on port 443: what the bank's egress lets out)."""
     host = urlsplit(url).hostname
     if not host:
         raise CallbackRefused(f"{url} names no host")
+    if domains is not None:
+        check_egress(url, domains)
     vet_host(host, resolver, allow_loopback=allow_loopback)
+
+
+def check_egress(url: str, domains: Iterable[str]) -> None:
+    """Raise :class:`CallbackRefused` unless the bank's egress lets the callback out: its host on `domains` (the
+    TPP callback domains), its port 443. No DNS lookup."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not domain_allowed(host, domains):
+        listed = ", ".join(domains) or "none"
+        raise CallbackRefused(f"{host} is not one of the bank's TPP callback domains ({listed}); the bank's network "
+                              "lets event notifications out to those only")
+    try:
+        port = parts.port
+    except ValueError:
+        raise CallbackRefused(f"{url} has no valid port") from None
+    if port not in (None, 443):
+        raise CallbackRefused(f"port {port}: the bank's network lets event notifications out on 443 only")
 
 
 class PinnedNetworkBackend(httpcore.NetworkBackend):
     """An httpcore network backend that connects only to addresses it has vetted (see the module docstring).
 
-    `proxy` is an `http://host:port` forward proxy (the egress proxy, from `HTTPS_PROXY`): the tunnel is asked for
-    the vetted address, so the proxy never resolves the name itself."""
+    `proxy` is an `http://host:port` forward proxy (the egress proxy, from `HTTPS_PROXY`): once the name's addresses
+    are vetted, the tunnel is asked for the name, which the proxy allow-lists, resolves and checks itself."""
 
     def __init__(self, resolver: NameResolver, *, proxy: str | None = None, allow_loopback: bool = False,
                  backend: httpcore.NetworkBackend | None = None) -> None:
@@ -134,6 +174,8 @@ class PinnedNetworkBackend(httpcore.NetworkBackend):
             addresses = vet_host(host, self.resolver, allow_loopback=self.allow_loopback)
         except ResolutionFailed as exc:
             raise httpcore.ConnectError(str(exc)) from exc  # worth retrying: DNS may answer next time
+        if self.proxy is not None:
+            return self._tunnel(host, port, timeout, local_address, socket_options)
         last: Exception | None = None
         for address in addresses:
             try:
@@ -145,10 +187,13 @@ class PinnedNetworkBackend(httpcore.NetworkBackend):
 
     def _connect(self, address: str, port: int, timeout: float | None, local_address: str | None,
                  socket_options: Iterable[httpcore.SOCKET_OPTION] | None) -> httpcore.NetworkStream:
-        if self.proxy is None:
-            return self.backend.connect_tcp(address, port, timeout, local_address, socket_options)
+        return self.backend.connect_tcp(address, port, timeout, local_address, socket_options)
+
+    def _tunnel(self, host: str, port: int, timeout: float | None, local_address: str | None,
+                socket_options: Iterable[httpcore.SOCKET_OPTION] | None) -> httpcore.NetworkStream:
+        assert self.proxy is not None
         stream = self.backend.connect_tcp(*self.proxy, timeout, local_address, socket_options)
-        target = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:
             stream.write(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode("ascii"), timeout)
             answer = b""

@@ -37,6 +37,8 @@ class EventsDeps:
     allow_insecure_callbacks: bool
     #: Resolves a callback's host name, to refuse callbacks that are not on the public internet.
     name_resolver: NameResolver
+    #: The bank's TPP callback domains a callback's host must be on (`OB_CALLBACK_DOMAINS`); None: any public host.
+    callback_domains: tuple[str, ...] | None
     #: How long `returnImmediately: false` waits for an event.
     long_poll_seconds: float
     #: The most events one poll returns.

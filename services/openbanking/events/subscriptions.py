@@ -58,7 +58,8 @@ def _checked(data: SubscriptionData, deps: EventsDeps) -> tuple[str | None, tupl
                               "CallbackUrl must be an https URL without query, fragment or credentials",
                               "Data.CallbackUrl")
         try:  # the delivery Lambda checks again, after its own resolution, and connects to what it checked
-            vet_callback_url(callback, deps.name_resolver, allow_loopback=deps.allow_insecure_callbacks)
+            vet_callback_url(callback, deps.name_resolver, allow_loopback=deps.allow_insecure_callbacks,
+                             domains=deps.callback_domains)
         except (CallbackRefused, ResolutionFailed) as exc:
             raise bad_request(ErrorCode.FIELD_INVALID, f"CallbackUrl: {exc}", "Data.CallbackUrl") from None
         callback = callback.rstrip("/")

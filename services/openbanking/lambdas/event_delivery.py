@@ -8,10 +8,12 @@ reported as a partial batch failure, SQS makes it visible again, and its redrive
 the dead-letter queue. A TPP's 4xx (other than 429) is final: retrying would not change the answer, so the
 message is parked on the dead-letter queue at once (the event stays available to aggregated polling).
 
-The callback is checked again here, not only at subscription time: the HTTP client
-(:func:`~openbanking.events.callbacks.pinned_client`) resolves the host itself, refuses it unless every address is
-public, and connects to the address it checked (through the egress proxy by `CONNECT <address>:443`), so a name
-re-pointed at an internal address after subscribing reaches nothing. Such a message is parked like a 4xx.
+The callback is checked again here, not only at subscription time: its host must be on the bank's TPP callback
+domains (`OB_CALLBACK_DOMAINS`, which the egress lets out), and the HTTP client
+(:func:`~openbanking.events.callbacks.pinned_client`) resolves the host itself and refuses it unless every address is
+public. Without a proxy it connects to the address it checked, so a name re-pointed at an internal address after
+subscribing reaches nothing; through the egress proxy it asks for the name (`CONNECT <host>:443`), which the proxy
+allow-lists, resolves, and refuses when any address is internal. Such a message is parked like a 4xx.
 
 Sizing: the function timeout must exceed batch size x budget; the queue's visibility timeout should be at
 least six times the function timeout (AWS guidance for SQS event sources).
@@ -23,7 +25,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import boto3
@@ -37,7 +39,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openbanking.common.keys import load_signing_key
 from openbanking.common.settings import Deployed, ServiceSettings
-from openbanking.events.callbacks import CallbackRefused, pinned_client
+from openbanking.events.callbacks import CallbackRefused, check_egress, pinned_client
 from openbanking.events.tokens import SetSigner
 
 logger = Logger(service="ob-event-delivery")
@@ -57,7 +59,7 @@ class DeliverySettings(BaseSettings):
     https_proxy: str | None = Field(
         default=None, validation_alias=AliasChoices("HTTPS_PROXY", "https_proxy"),
         description="the egress proxy (http://host:port, the standard HTTPS_PROXY variable): callbacks are reached "
-                    "through it by CONNECT to their checked address")
+                    "through it by CONNECT to their checked host name")
     dead_letter_queue_url: Annotated[str | None, Deployed()] = Field(
         default=None, description="the delivery queue's dead-letter queue, where final failures are parked")
 
@@ -74,9 +76,10 @@ class Deliverer:
     def __init__(self, signer: SetSigner, financial_id: str, http: httpx.Client, settings: DeliverySettings, *,
                  sqs: Any | None = None, sleep: Callable[[float], None] = time.sleep,
                  jitter: Callable[[], float] = random.random, clock: Callable[[], float] = time.monotonic,
-                 allow_http: bool = False) -> None:
+                 allow_http: bool = False, callback_domains: Sequence[str] | None = None) -> None:
         """`http` is a :func:`~openbanking.events.callbacks.pinned_client`; `allow_http` admits http callbacks (the
-        `local` environment, whose client also admits loopback addresses)."""
+        `local` environment, whose client also admits loopback addresses); `callback_domains`, the bank's TPP callback
+        domains (None: any public host), parks a callback elsewhere at once: the egress would refuse it."""
         if settings.dead_letter_queue_url and sqs is None:
             raise ValueError("parking messages on the dead-letter queue needs an SQS client")
         self.signer = signer
@@ -88,6 +91,7 @@ class Deliverer:
         self.jitter = jitter
         self.clock = clock
         self.allow_http = allow_http
+        self.callback_domains = callback_domains
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max, base * 2^attempt))."""
@@ -102,6 +106,12 @@ class Deliverer:
         if not (url.startswith("https://") or (self.allow_http and url.startswith("http://"))):
             self._park(body, f"the callback {message['CallbackUrl']} is not an https URL")
             return
+        if self.callback_domains is not None:
+            try:
+                check_egress(url, self.callback_domains)
+            except CallbackRefused as exc:
+                self._park(body, f"the callback is not let out: {exc}")
+                return
         token = self.signer.sign(message["Claims"])
         jti = message["Claims"]["jti"]
         started = self.clock()
@@ -172,7 +182,7 @@ def build_deliverer(service: ServiceSettings, delivery: DeliverySettings, http: 
     local = service.environment == "local"
     return Deliverer(SetSigner(key, service.signing_key_id), service.financial_id,
                      http or pinned_client(proxy=delivery.https_proxy, allow_loopback=local), delivery, sqs=sqs,
-                     allow_http=local)
+                     allow_http=local, callback_domains=service.callback_domains)
 
 
 _deliverer: Deliverer | None = None

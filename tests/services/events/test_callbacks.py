@@ -1,7 +1,9 @@
 """Event callbacks go to the public internet only: refused at subscription time when the host is or resolves to a
 private, loopback, link-local, CGNAT, multicast or reserved address (IPv4 and IPv6), and again at delivery, after
-the delivery Lambda's own resolution, which it connects to (directly or through the proxy's CONNECT): a name that
-is re-pointed after subscribing reaches nothing. Names are resolved by resolvers the tests control."""
+the delivery Lambda's own resolution, which it connects to directly: a name that is re-pointed after subscribing
+reaches nothing. Deployed, the host must also be on the bank's TPP callback domains, and delivery asks the egress
+proxy for the name it checked (the proxy's allow-list judges names). Names are resolved by resolvers the tests
+control."""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from openbanking.events.callbacks import (
     PinnedNetworkBackend,
     PinnedTransport,
     address_problem,
+    domain_allowed,
     vet_host,
 )
 from openbanking.events.models import ResourceUpdate
@@ -258,9 +261,11 @@ def test_an_unresolvable_name_is_retried_not_parked() -> None:
 
 
 class ConnectProxy:
-    """A forward proxy that records CONNECT targets and tunnels to them."""
+    """A forward proxy that records CONNECT targets and tunnels to them, resolving names with its own table (as
+    the egress proxy resolves with its own DNS)."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
         self.targets: list[str] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -281,7 +286,7 @@ class ConnectProxy:
         target = request.split(b"\r\n", 1)[0].split()[1].decode()
         self.targets.append(target)
         host, _, port = target.rpartition(":")
-        upstream = socket.create_connection((host.strip("[]"), int(port)))
+        upstream = socket.create_connection((self.names.get(host, host.strip("[]")), int(port)))
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
 
         def pump(source: socket.socket, sink: socket.socket) -> None:
@@ -300,16 +305,104 @@ class ConnectProxy:
         self.listener.close()
 
 
-def test_through_the_egress_proxy_the_tunnel_is_asked_for_the_checked_address(receiver: Receiver) -> None:
-    proxy = ConnectProxy()
+def test_through_the_egress_proxy_the_tunnel_is_asked_for_the_checked_name(receiver: Receiver) -> None:
+    """The egress proxy allow-lists names (Squid `dstdomain`), so it is asked for the name, once the Lambda has
+    checked the name's addresses itself; the proxy resolves it and refuses internal addresses on its own."""
+    proxy = ConnectProxy({"tpp.example": "127.0.0.1"})
     try:
         names = FakeResolver({"tpp.example": ["127.0.0.1"]})
         backend = PinnedNetworkBackend(names, proxy=f"http://127.0.0.1:{proxy.port}", allow_loopback=True)
         delivery(backend, local=True).deliver(message(f"http://tpp.example:{receiver.port}/cb"))
     finally:
         proxy.close()
-    assert proxy.targets == [f"127.0.0.1:{receiver.port}"], "the proxy never sees (or resolves) the name"
+    assert proxy.targets == [f"tpp.example:{receiver.port}"] and names.lookups == ["tpp.example"]
     assert len(receiver.requests) == 1
+
+
+def test_through_the_egress_proxy_a_name_resolving_inside_never_reaches_the_proxy() -> None:
+    proxy = ConnectProxy({})
+    parked = Parked()
+    try:
+        names = FakeResolver({"internal.tpp.example": ["10.9.8.7"]})
+        backend = PinnedNetworkBackend(names, proxy=f"http://127.0.0.1:{proxy.port}")
+        delivery(backend, parked).deliver(message("https://internal.tpp.example/cb"))
+    finally:
+        proxy.close()
+    assert proxy.targets == [] and len(parked) == 1 and "10.9.8.7, which is a private address" in parked[0]
+
+
+# --- the bank's TPP callback domains ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("host", "allowed"), [
+    ("hooks.tpp-one.example", True), ("TPP-ONE.example.", True), ("tpp-one.example", True),
+    ("a.b.tpp-one.example", True), ("eviltpp-one.example", False), ("tpp-one.example.attacker.example", False),
+    ("hooks.tpp-two.example", True), ("x.hooks.tpp-two.example", False), ("tpp-two.example", False),
+    (PUBLIC, False), ("::1", False),
+])
+def test_callback_domains_read_as_the_proxy_reads_them(host: str, allowed: bool) -> None:
+    assert domain_allowed(host, [".tpp-one.example", "hooks.tpp-two.example"]) is allowed
+    assert domain_allowed(host, []) is False
+
+
+@pytest.fixture
+def listed_events(dynamodb: Any, settings: ServiceSettings, tpp: Tpp, names: FakeResolver) -> TestClient:
+    """The events service as deployed, with the bank's callback domains (`OB_CALLBACK_DOMAINS`)."""
+    deployed = settings.model_copy(update={"environment": "test", "callback_domains": ["hooks.tpp.example"]})
+    return TestClient(build_app(deployed, dynamodb=dynamodb, key_resolver=StaticKeyResolver({tpp.tpp_id: [tpp.key]}),
+                                signer=aspsp_signer(), long_poll_seconds=0.1, name_resolver=names))
+
+
+def test_a_callback_off_the_banks_callback_domains_is_refused_before_any_lookup(
+        listed_events: TestClient, tpp: Tpp, names: FakeResolver) -> None:
+    names.answers["hooks.tpp.example"] = [[PUBLIC]]
+    refused = listed_events.post("/open-banking/v3.1/event-subscriptions",
+                                 **_subscription(tpp, "https://tpp.example/cb"))
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["Errors"][0]
+    assert error["ErrorCode"] == "UK.OBIE.Field.Invalid" and error["Path"] == "Data.CallbackUrl"
+    assert "tpp.example is not one of the bank's TPP callback domains (hooks.tpp.example)" in error["Message"]
+    assert names.lookups == []
+    on_8443 = listed_events.post("/open-banking/v3.1/event-subscriptions",
+                                 **_subscription(tpp, "https://hooks.tpp.example:8443/cb"))
+    assert on_8443.status_code == 400 and "port 8443: the bank's network lets event notifications out on 443 only" \
+        in on_8443.json()["Errors"][0]["Message"]
+    created = listed_events.post("/open-banking/v3.1/event-subscriptions",
+                                 **_subscription(tpp, "https://hooks.tpp.example:443/cb"))
+    assert created.status_code == 201, created.text
+
+
+def test_an_empty_list_refuses_every_callback_and_says_so(dynamodb: Any, settings: ServiceSettings, tpp: Tpp,
+                                                          names: FakeResolver) -> None:
+    deployed = settings.model_copy(update={"environment": "test", "callback_domains": []})
+    events = TestClient(build_app(deployed, dynamodb=dynamodb, key_resolver=StaticKeyResolver({tpp.tpp_id: [tpp.key]}),
+                                  signer=aspsp_signer(), long_poll_seconds=0.1, name_resolver=names))
+    refused = events.post("/open-banking/v3.1/event-subscriptions", **_subscription(tpp, "https://tpp.example/cb"))
+    assert refused.status_code == 400
+    assert "callback domains (none)" in refused.json()["Errors"][0]["Message"]
+
+
+def test_callback_domains_are_read_from_the_environment_as_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OB_CALLBACK_DOMAINS", '[".tpp-one.example", "hooks.tpp-two.example"]')
+    assert ServiceSettings().callback_domains == [".tpp-one.example", "hooks.tpp-two.example"]
+    monkeypatch.setenv("OB_CALLBACK_DOMAINS", "[]")
+    assert ServiceSettings().callback_domains == []
+    monkeypatch.delenv("OB_CALLBACK_DOMAINS")
+    assert ServiceSettings().callback_domains is None
+
+
+def test_delivery_parks_a_callback_off_the_list_without_a_lookup_or_a_connection() -> None:
+    spy, parked = SpyBackend(), Parked()
+    names = FakeResolver({"tpp.example": [PUBLIC]})
+    deliverer = delivery(PinnedNetworkBackend(names, backend=spy), parked)
+    deliverer.callback_domains = ("hooks.tpp.example",)
+    deliverer.deliver(message("https://tpp.example/cb"))
+    deliverer.deliver(message("https://hooks.tpp.example:8443/cb"))
+    assert spy.connections == [] and names.lookups == []
+    assert parked == ["the callback is not let out: tpp.example is not one of the bank's TPP callback domains "
+                      "(hooks.tpp.example); the bank's network lets event notifications out to those only",
+                      "the callback is not let out: port 8443: the bank's network lets event notifications out on "
+                      "443 only"]
 
 
 def _tls(tmp_path: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
