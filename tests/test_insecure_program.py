@@ -43,6 +43,7 @@ SEEDED: list[tuple[str, str, str, str]] = [
     ("ob-waf-logging-coverage", "api-acl", "team", "no WebAclLoggingConfiguration"),
     ("ob-logs", "app-logs", "team", "`retentionInDays` is 7"),
     ("ob-secrets", "api-client-secret", "team", "`kmsKeyId` is not set"),
+    ("ob-firehose-encryption", "audit-stream", "team", "`serverSideEncryption.enabled` is not set"),
     ("ob-s3-account-pab-coverage", "shared", "shared", "account(s) 777777777777"),
     ("ob-msg-cmk", "events", "shared", "`kmsMasterKeyId` is not set"),
     # issue 11: IAM, resource policies, EC2/EBS, RDS instances, secrets
