@@ -50,6 +50,8 @@ SEEDED: list[tuple[str, str, str, str]] = [
     ("ob-iam-least-privilege", "ops-admin", "team", 'statement "Everything" allows Action "*"'),
     ("ob-iam-role-trust", "partner-access", "team", 'trusts the whole account(s) ["999999999999"]'),
     ("ob-resource-policy-public", "alerts-policy", "team", 'allows Principal "*" to ["sns:Publish"]'),
+    ("ob-resource-policy-public", "partner-logs-policy", "team",
+     '`accessPolicy` statement "AnyoneSubscribes" allows Principal "*" to ["logs:PutSubscriptionFilter"]'),
     ("ob-kms-policy", "signing-key", "team", 'Condition on ["kms:ViaService"] only'),
     ("ob-squid-host", "bastion", "team", "metadataOptions.httpTokens is 'optional'"),
     ("ob-ebs-encryption", "scratch", "team", "encrypted is absent"),
