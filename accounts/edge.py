@@ -173,6 +173,9 @@ class EdgeArgs:
     access_logs_bucket_name: pulumi.Input[str]
     #: Days the account's log groups keep logs.
     log_retention_days: int
+    #: The log archive's CloudWatch Logs destination the REST API's access log group sends every line to (the
+    #: foundation's `apiAccessLogDestinationArn`: Firehose into the access-log bucket, docs/edge.md).
+    access_log_destination_arn: pulumi.Input[str]
     #: Routes without the authorizer, their service authenticating the client by the certificate the domain passes
     #: it (the sandbox IdP); needs the regional perimeter (behind CloudFront the certificate is CloudFront's).
     certificate_routes: Sequence[CertificateRoute] = ()
@@ -291,7 +294,8 @@ class Edge(pulumi.ComponentResource):
                                  truststore_version=truststore_object.version_id),
             throttle_rate=args.limits.throttle_rate, throttle_burst=args.limits.throttle_burst,
             authorizer_function_name=self.authorizer.name, log_kms_key_arn=key,
-            log_retention_days=args.log_retention_days, account_id=at.account_id), opts=self.child)
+            log_retention_days=args.log_retention_days, account_id=at.account_id, region=at.region,
+            access_log_destination_arn=args.access_log_destination_arn), opts=self.child)
 
         # WAF: on the stage always (with the regional perimeter it is the only one, with CloudFront's a second
         # line that sees CloudFront's addresses, so without the per-IP rate); CloudFront's ACL serves the

@@ -20,6 +20,7 @@ from components.config_recorder import ConfigDelivery, ConfigRecorder
 from components.isolated_vpc import IsolatedVpc, IsolatedVpcArgs
 from components.kms_key import KeyGrant, KmsKey, KmsKeyArgs
 from components.log_bucket import Lifecycle, LogBucket, LogBucketArgs
+from components.log_destination import LogDestination, LogDestinationArgs
 from components.log_ingestion import LogIngestion, LogIngestionArgs, LogSource, ingestion_role
 from components.log_replica import LogReplica, LogReplicaArgs, ReplicaSource
 from components.network_firewall import FIREWALL_LOG_PREFIX
@@ -38,6 +39,10 @@ LOG_BUCKETS: dict[str, str] = {
     "waf": "delivery.logs.amazonaws.com",
     "access-logs": "delivery.logs.amazonaws.com",
 }
+
+#: Where the API Gateway access logs land in the access-logs bucket (Firehose, from the log archive's CloudWatch Logs
+#: destination), and where the stream puts the records it could not process or deliver.
+API_ACCESS_LOG_PREFIX, API_ACCESS_LOG_ERROR_PREFIX = "api-gateway/", "api-gateway-errors/"
 
 #: The Data Prepper codec of each VPC flow log file format; the writers' format (FLOW_LOG_FILE_FORMAT) picks it.
 FLOW_LOG_CODECS: dict[str, dict[str, Any]] = {
@@ -236,6 +241,13 @@ class LogArchiveAccount(Account):
             ),
             opts=self.child,
         )
+        # API Gateway access logs reach CloudWatch Logs only: the organization's stages subscribe their access log
+        # groups to this destination, and Firehose writes the lines into the access-logs bucket (docs/edge.md).
+        self.api_access_logs = LogDestination(f"{name}-api-access-logs", LogDestinationArgs(
+            destination_name=f"{ctx.name_prefix}-api-access-logs", account_id=ctx.account_id, region=ctx.region,
+            organization_id=args.organization_id, bucket_arn=self.bucket_arns["access-logs"],
+            prefix=API_ACCESS_LOG_PREFIX, error_prefix=API_ACCESS_LOG_ERROR_PREFIX, kms_key_arn=self.key.arn,
+            log_group_kms_key_arn=self.analytics_key.arn, log_retention_days=args.log_retention_days), opts=self.child)
         sizing = args.opensearch
         self.vpc = IsolatedVpc(
             f"{name}-analytics-vpc",

@@ -4,7 +4,8 @@ The API is imported whole from its OpenAPI definition (:mod:`components.api_defi
 for an operation the services implement. The default `execute-api` endpoint is off: the only way in is the custom
 domain, which requires a client certificate chaining to the truststore object in S3, pinned to one object version
 so a new bundle is a visible change. The stage writes JSON access logs (TLS version, cipher, client certificate,
-authorizer verdict, latencies) to a KMS-encrypted group, traces to X-Ray, throttles every method, caches nothing.
+authorizer verdict, latencies) to a KMS-encrypted group, which sends every line on to the log archive's destination
+(:mod:`components.log_subscription`), traces to X-Ray, throttles every method, caches nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from .log_subscription import LogSubscription, LogSubscriptionArgs
 
 #: The stage's access log line: one JSON object per request.
 ACCESS_LOG_FORMAT = json.dumps({
@@ -85,6 +88,11 @@ class MtlsRestApiArgs:
     log_retention_days: int
     #: The account (the CloudWatch role's trust condition, the authorizer permission's source).
     account_id: str
+    #: The account's region (the access log subscription's role).
+    region: str
+    #: The log archive's CloudWatch Logs destination the access log group sends every line to (the foundation's
+    #: `apiAccessLogDestinationArn`).
+    access_log_destination_arn: pulumi.Input[str]
 
 
 def definition_hash(body: str) -> str:
@@ -130,6 +138,10 @@ class MtlsRestApi(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-access-logs", name=f"/aws/apigateway/{args.api_name}/access", kms_key_id=args.log_kms_key_arn,
             retention_in_days=args.log_retention_days, opts=child)
+        self.access_log_shipping = LogSubscription(f"{name}-access-logs-to-archive", LogSubscriptionArgs(
+            log_group_name=log_group.name, destination_arn=args.access_log_destination_arn,
+            account_id=args.account_id, region=args.region, filter_name=f"{args.api_name}-access-logs-to-archive"),
+            opts=child)
         self.stage = aws.apigateway.Stage(
             f"{name}-stage", rest_api=self.rest_api.id, deployment=deployment.id, stage_name=args.stage_name,
             xray_tracing_enabled=True, cache_cluster_enabled=False,

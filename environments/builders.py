@@ -387,7 +387,8 @@ def build_api(config: WorkloadConfig, assembly: EnvironmentAssembly, ctx: Accoun
     return ApiAccount(_name(config, ctx), ctx, api_account_args(
         config, assembly.accounts, vpc=assembly.spoke_vpc(config, ctx.key), services_dir=SERVICES_DIR,
         access_logs_bucket_arn=assembly.foundation.access_logs_bucket_arn,
-        waf_logs_bucket_arn=assembly.foundation.waf_logs_bucket_arn), opts=assembly.child)
+        waf_logs_bucket_arn=assembly.foundation.waf_logs_bucket_arn,
+        access_log_destination_arn=assembly.foundation.api_access_log_destination_arn), opts=assembly.child)
 
 
 def build_identity(config: WorkloadConfig, assembly: EnvironmentAssembly, ctx: AccountContext) -> Account:

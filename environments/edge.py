@@ -87,7 +87,8 @@ def _workloads(accounts: Mapping[AccountKey, Any]) -> list[WorkloadAccount]:
 
 def api_account_args(config: WorkloadConfig, accounts: Mapping[AccountKey, Any], vpc: Any,
                      services_dir: Path, access_logs_bucket_arn: pulumi.Input[str],
-                     waf_logs_bucket_arn: pulumi.Input[str]) -> ApiAccountArgs:
+                     waf_logs_bucket_arn: pulumi.Input[str],
+                     access_log_destination_arn: pulumi.Input[str]) -> ApiAccountArgs:
     """The api account's arguments; `accounts` holds the identity and workload accounts, built before it."""
     workloads = _workloads(accounts)
     identity = accounts.get(AccountKey(AccountRole.IDENTITY))
@@ -124,7 +125,7 @@ def api_account_args(config: WorkloadConfig, accounts: Mapping[AccountKey, Any],
             egress_vpc_cidr=config.network.egress_vpc_cidr),
         static_objects=static, waf_logs_bucket_arn=waf_logs_bucket_arn,
         access_logs_bucket_arn=access_logs_bucket_arn, access_logs_bucket_name=bucket_name_of(access_logs_bucket_arn),
-        log_retention_days=config.log_retention_days))
+        log_retention_days=config.log_retention_days, access_log_destination_arn=access_log_destination_arn))
 
 
 def accept_endpoints(name: str, accounts: Mapping[AccountKey, Any], parent: pulumi.Resource) -> list[EndpointAcceptance]:

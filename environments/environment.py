@@ -140,6 +140,7 @@ def foundation_exports(config: FoundationConfig, accounts: Mapping[AccountKey, A
         config_bucket_arn=log_archive.bucket_arns["config"],
         waf_logs_bucket_arn=log_archive.bucket_arns["waf"],
         access_logs_bucket_arn=log_archive.bucket_arns["access-logs"],
+        api_access_log_destination_arn=log_archive.api_access_logs.arn,
         log_analytics_key_arn=log_archive.analytics_key.arn,
         organization_trail_arn=organization.trail.trail_arn,
         security_account_id=security.ctx.account_id,

@@ -48,6 +48,10 @@ class FoundationExports:
     waf_logs_bucket_arn: pulumi.Input[str]
     #: Load balancer and S3 access logs.
     access_logs_bucket_arn: pulumi.Input[str]
+    #: The log archive's CloudWatch Logs destination for API Gateway access logs: a REST API stage's access log
+    #: group subscribes to it (the organization's accounts may), Firehose writes the lines into the access-logs
+    #: bucket under `api-gateway/`.
+    api_access_log_destination_arn: pulumi.Input[str]
     #: The log archive's analytics key (OpenSearch, ingestion queues and buffers).
     log_analytics_key_arn: pulumi.Input[str]
     #: The organization CloudTrail.

@@ -207,5 +207,6 @@ def sandbox_account_args(config: SandboxConfig, account_id: str, vpc: SpokeVpcAr
             static_objects=static, waf_logs_bucket_arn=foundation.waf_logs_bucket_arn,
             access_logs_bucket_arn=foundation.access_logs_bucket_arn,
             access_logs_bucket_name=bucket_name_of(foundation.access_logs_bucket_arn),
-            log_retention_days=config.log_retention_days, certificate_routes=certificate_routes,
+            log_retention_days=config.log_retention_days,
+            access_log_destination_arn=foundation.api_access_log_destination_arn, certificate_routes=certificate_routes,
             open_entry=OpenEntry(subdomain=SANDBOX_OPEN_ENTRY, backends={}, routes=open_routes), portal=portal))

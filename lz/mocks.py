@@ -436,6 +436,9 @@ TYPE_OUTPUTS: dict[str, Outputs] = {
         _arn_as("arn:aws:iam::{account}:oidc-provider/{name}"),
     "aws:accessanalyzer/analyzer:Analyzer": _arn_as("arn:aws:access-analyzer:{region}:{account}:analyzer/{name}"),
     "aws:cloudwatch/logGroup:LogGroup": _arn_as("arn:aws:logs:{region}:{account}:log-group:{name}"),
+    "aws:cloudwatch/logDestination:LogDestination": _arn_as("arn:aws:logs:{region}:{account}:destination:{name}"),
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+        _arn_as("arn:aws:firehose:{region}:{account}:deliverystream/{name}"),
     "aws:cloudwatch/eventBus:EventBus": _arn_as("arn:aws:events:{region}:{account}:event-bus/{name}"),
     "aws:cloudwatch/eventRule:EventRule": _arn_as("arn:aws:events:{region}:{account}:rule/{name}"),
     "aws:sns/topic:Topic": _arn_as("arn:aws:sns:{region}:{account}:{name}"),

@@ -153,6 +153,37 @@ def test_the_stage_logs_tls_certificate_and_verdict_traces_throttles_and_caches_
     assert settings["settings"]["throttlingBurstLimit"] == edge["throttleBurst"]
 
 
+@pytest.mark.parametrize("stack", [*STACKS, "sandbox"])
+def test_every_stage_access_log_group_sends_every_line_to_the_foundations_destination(rendered: Render,
+                                                                                        stack: str) -> None:
+    rendering = rendered(stack)
+    destination = rendered("foundation").outputs["apiAccessLogDestinationArn"]
+    groups = by(rendering, "aws:cloudwatch/logGroup:LogGroup", "arn")
+    filters = of_type(rendering, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
+    roles = by(rendering, "aws:iam/role:Role", "arn")
+    policies = {p["inputs"]["role"]: json.loads(p["inputs"]["policy"])
+                for p in of_type(rendering, "aws:iam/rolePolicy:RolePolicy")}
+    stages = of_type(rendering, "aws:apigateway/stage:Stage")
+    assert stages
+    for stage in stages:
+        group = groups[stage["inputs"]["accessLogSettings"]["destinationArn"]]
+        [subscription] = [f for f in filters if f["inputs"]["logGroup"] == group["inputs"]["name"]]
+        inputs = subscription["inputs"]
+        assert subscription["account"] == group["account"]
+        assert inputs["destinationArn"] == destination and inputs["filterPattern"] == ""
+        # the organization-wide destination needs the sender's own role: CloudWatch Logs of this account only,
+        # allowed to put log events to that destination and nothing else
+        role = roles[inputs["roleArn"]]
+        [trust] = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+        assert trust["Principal"] == {"Service": "logs.amazonaws.com"}
+        assert trust["Condition"] == {"StringLike": {"aws:SourceArn":
+                                                     f"arn:aws:logs:eu-west-2:{group['account_id']}:*"}}
+        [grant] = policies[role["outputs"]["name"]]["Statement"]
+        assert (grant["Effect"], grant["Action"], grant["Resource"]) == ("Allow", "logs:PutLogEvents", destination)
+    # nothing else of the stack is subscribed (the destination's stream expects the access log's lines)
+    assert len(filters) == len(stages)
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_refusals_answer_with_obie_error_bodies_echoing_the_interaction_id(rendered: Render, stack: str) -> None:
     responses = definition(rendered(stack))["x-amazon-apigateway-gateway-responses"]

@@ -35,6 +35,9 @@ def test_stacks_read_the_foundation_through_one_reference_and_use_its_values(ren
     assert flow_logs and all(d.startswith(foundation.outputs["flowLogsBucketArn"] + "/") for d in flow_logs)
     channels = of_type(rendering, "aws:cfg/deliveryChannel:DeliveryChannel")
     assert {c["inputs"]["s3BucketName"] for c in channels} == {foundation.outputs["configBucketName"]}
+    subscriptions = of_type(rendering, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
+    assert subscriptions and {s["inputs"]["destinationArn"] for s in subscriptions} == {
+        foundation.outputs["apiAccessLogDestinationArn"]}
 
 
 def test_a_reference_to_a_stack_of_another_kind_is_one_clear_error(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from accounts.log_archive import API_ACCESS_LOG_ERROR_PREFIX, API_ACCESS_LOG_PREFIX
 from components.cis_metric_filters import CIS_METRIC_FILTERS
+from components.log_destination import LogDestinationArgs
 from components.opensearch_domain import OpenSearchDomainArgs
 from lz.render import Rendering
 from tests.conftest import of_type
@@ -253,3 +255,119 @@ def test_every_delivery_bucket_feeds_an_ingestion_pipeline_into_the_domain(rende
         assert pipeline["inputs"]["vpcOptions"]["subnetIds"] == domain(rendered)["inputs"]["vpcOptions"]["subnetIds"]
     assert set(notified.values()) == {buckets(rendered)[k]["outputs"]["bucket"] for k in DELIVERY_BUCKETS}
     assert set(notified) == set(read)
+
+
+# --- API Gateway access logs: CloudWatch Logs destination -> Firehose -> the access-logs bucket ----------------------
+
+def api_log_destination(rendered: Render) -> dict[str, Any]:
+    rendering = rendered("foundation")
+    destination = next(d for d in of_type(rendering, "aws:cloudwatch/logDestination:LogDestination")
+                       if d["outputs"]["arn"] == rendering.outputs["apiAccessLogDestinationArn"])
+    assert destination["account"] == "logArchive"
+    return destination
+
+
+def role_named_by(rendered: Render, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The role with this ARN: its trust policy and its (one) inline policy."""
+    rendering = rendered("foundation")
+    role = next(r for r in of_type(rendering, "aws:iam/role:Role") if r["outputs"]["arn"] == arn)
+    [policy] = [json.loads(p["inputs"]["policy"]) for p in of_type(rendering, "aws:iam/rolePolicy:RolePolicy")
+                if p["inputs"]["role"] == role["outputs"]["name"]]
+    return json.loads(role["inputs"]["assumeRolePolicy"]), policy
+
+
+def test_the_api_log_destination_admits_subscriptions_from_the_organization_only(rendered: Render) -> None:
+    destination = api_log_destination(rendered)
+    [policy] = [p for p in of_type(rendered("foundation"), "aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy")
+                if p["inputs"]["destinationName"] == destination["outputs"]["name"]]
+    statements = json.loads(policy["inputs"]["accessPolicy"])["Statement"]
+    assert all(s["Effect"] == "Allow" for s in statements)
+    for statement in statements:
+        assert statement["Action"] == "logs:PutSubscriptionFilter"
+        assert statement["Resource"] == destination["outputs"]["arn"]
+        # whoever the principal, the condition names exactly the organization
+        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ["o-exampl3bank1"]}}
+    assert policy["inputs"].get("forceUpdate") in (None, False)
+
+
+def test_the_api_log_destination_puts_into_its_stream_only_for_the_organization(rendered: Render) -> None:
+    destination = api_log_destination(rendered)
+    trust, policy = role_named_by(rendered, destination["inputs"]["roleArn"])
+    [statement] = trust["Statement"]
+    assert statement["Principal"] == {"Service": "logs.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceOrgID": "o-exampl3bank1"}
+    [grant] = policy["Statement"]
+    assert set(grant["Action"]) == {"firehose:PutRecord", "firehose:PutRecordBatch"}
+    assert grant["Resource"] == destination["inputs"]["targetArn"]
+
+
+def api_log_stream(rendered: Render) -> dict[str, Any]:
+    target = api_log_destination(rendered)["inputs"]["targetArn"]
+    return next(s for s in of_type(rendered("foundation"), "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+                if s["outputs"]["arn"] == target)
+
+
+def test_the_api_log_stream_is_encrypted_with_the_log_key_and_writes_into_the_access_logs_bucket(
+        rendered: Render) -> None:
+    stream = api_log_stream(rendered)["inputs"]
+    key = log_key_arn(rendered)
+    assert stream["serverSideEncryption"] == {"enabled": True, "keyType": "CUSTOMER_MANAGED_CMK", "keyArn": key}
+    s3 = stream["extendedS3Configuration"]
+    assert stream["destination"] == "extended_s3"
+    assert s3["bucketArn"] == buckets(rendered)["access-logs"]["outputs"]["arn"]
+    assert s3["kmsKeyArn"] == key
+    assert s3["prefix"].startswith(API_ACCESS_LOG_PREFIX)
+    # failures go elsewhere, so what is under the prefix is the access log's lines only
+    assert s3["errorOutputPrefix"].startswith(API_ACCESS_LOG_ERROR_PREFIX)
+    assert not s3["errorOutputPrefix"].startswith(API_ACCESS_LOG_PREFIX)
+    assert s3["cloudwatchLoggingOptions"]["enabled"] is True
+
+
+def test_the_api_log_stream_unwraps_cloudwatch_envelopes_into_lines(rendered: Render) -> None:
+    processing = api_log_stream(rendered)["inputs"]["extendedS3Configuration"]["processingConfiguration"]
+    assert processing["enabled"] is True
+    processors = [(p["type"], {q["parameterName"]: q["parameterValue"] for q in p.get("parameters", [])})
+                  for p in processing["processors"]]
+    assert processors == [("Decompression", {"CompressionFormat": "GZIP"}),
+                          ("CloudWatchLogProcessing", {"DataMessageExtraction": "true"}),
+                          ("AppendDelimiterToRecord", {})]
+
+
+def test_the_api_log_stream_writes_only_under_its_prefixes_with_the_log_key_through_s3(rendered: Render) -> None:
+    stream = api_log_stream(rendered)["inputs"]
+    s3 = stream["extendedS3Configuration"]
+    trust, policy = role_named_by(rendered, s3["roleArn"])
+    [statement] = trust["Statement"]
+    assert statement["Principal"] == {"Service": "firehose.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "100000000002"}}
+    bucket = s3["bucketArn"]
+    writes = [s for s in policy["Statement"] if "s3:PutObject" in s["Action"]]
+    assert [w["Resource"] for w in writes] == [[f"{bucket}/{API_ACCESS_LOG_PREFIX}*",
+                                                f"{bucket}/{API_ACCESS_LOG_ERROR_PREFIX}*"]]
+    [encrypt] = [s for s in policy["Statement"] if "kms:GenerateDataKey" in s["Action"]]
+    assert encrypt["Resource"] == log_key_arn(rendered)
+    assert encrypt["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-west-2.amazonaws.com"}
+
+
+def test_the_access_logs_pipeline_reads_the_api_log_prefix(rendered: Render) -> None:
+    """The lines land where the access-logs pipeline reads (its notification prefix covers them)."""
+    rendering = rendered("foundation")
+    bucket = buckets(rendered)["access-logs"]["outputs"]["bucket"]
+    [notification] = [n for n in of_type(rendering, "aws:s3/bucketNotification:BucketNotification")
+                      if n["inputs"]["bucket"] == bucket]
+    assert any(API_ACCESS_LOG_PREFIX.startswith(q.get("filterPrefix") or "") for q in notification["inputs"]["queues"])
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"error_prefix": "api-gateway/errors/"}, "under the delivery prefix"),
+    ({"prefix": "api-gateway"}, "must end with '/'"),
+    ({"buffering_seconds": 30}, "outside Firehose's"),
+    ({"destination_name": "x" * 65}, "longer than 64"),
+])
+def test_the_destination_component_refuses_what_firehose_or_a_reader_would(change: dict[str, Any],
+                                                                          problem: str) -> None:
+    args: dict[str, Any] = dict(destination_name="d", account_id="1", region="eu-west-2", organization_id="o-1",
+                                bucket_arn="arn:aws:s3:::b", prefix="api-gateway/", error_prefix="api-gateway-errors/",
+                                kms_key_arn="k", log_group_kms_key_arn="k", log_retention_days=365)
+    with pytest.raises(ValueError, match=problem):
+        LogDestinationArgs(**(args | change))

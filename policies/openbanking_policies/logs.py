@@ -1,13 +1,14 @@
-"""CloudWatch Logs rules."""
+"""CloudWatch Logs and log delivery (Firehose) rules."""
 
 from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs, Severity
 
 from ._base import resource_policy
-from ._props import TICKED, UNKNOWN, config_number, get, number
+from ._props import TICKED, UNKNOWN, config_number, get, is_set, number
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 DEFAULT_MIN_RETENTION_DAYS = 365
 
 
@@ -38,4 +39,41 @@ logs.config_schema = PolicyConfigSchema(
 )
 
 
-POLICIES = [logs]
+# ---------------------------------------------------------------------------------------------
+# ob-firehose-encryption
+# ---------------------------------------------------------------------------------------------
+
+#: Sources whose own encryption covers the stream's buffer (Firehose refuses server-side encryption with them).
+_STREAM_SOURCES = ("kinesisSourceConfiguration", "mskSourceConfiguration")
+
+
+def _check_firehose(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    if not any(is_set(props, source) for source in _STREAM_SOURCES):
+        TICKED.require_true(report, props, "serverSideEncryption", "enabled", default=False,
+                            why=": records wait in the stream's buffer")
+        TICKED.require_equal(report, props, "serverSideEncryption", "keyType", expected="CUSTOMER_MANAGED_CMK",
+                             default="AWS_OWNED_CMK")
+        if get(props, "serverSideEncryption", "keyType") == "CUSTOMER_MANAGED_CMK":
+            TICKED.require_cmk(report, props, "serverSideEncryption", "keyArn")
+    if is_set(props, "extendedS3Configuration"):
+        TICKED.require_cmk(report, props, "extendedS3Configuration", "kmsKeyArn",
+                           why=" (the objects must not depend on the bucket's default encryption)")
+
+
+firehose_encryption = resource_policy(
+    name="ob-firehose-encryption",
+    description="Firehose streams encrypt their buffer and their S3 objects with a customer-managed KMS key.",
+    severity=Severity.HIGH,
+    frameworks=[("FSBP", "DataFirehose.1"), ("Checkov", "CKV_AWS_240"), ("Checkov", "CKV_AWS_241"),
+                ("FSI Lens", "FSISEC09")],
+    resource_types=[FIREHOSE],
+    remediation=("On `aws.kinesis.FirehoseDeliveryStream` set `server_side_encryption="
+                 "FirehoseDeliveryStreamServerSideEncryptionArgs(enabled=True, key_type=\"CUSTOMER_MANAGED_CMK\", "
+                 "key_arn=key.arn)` (not with a Kinesis or MSK source, whose own encryption applies) and "
+                 "`extended_s3_configuration.kms_key_arn=key.arn`."),
+    check=_check_firehose,
+)
+
+
+POLICIES = [logs, firehose_encryption]

@@ -1,5 +1,5 @@
-"""Resource-policy rules: what buckets, topics, queues, secrets, repositories, Kafka clusters and event buses
-let other principals do.
+"""Resource-policy rules: what buckets, topics, queues, secrets, repositories, Kafka clusters, CloudWatch Logs
+destinations and event buses let other principals do.
 
 A grant to `"*"` is a grant to every AWS account (and, for S3, SNS and SQS, to anonymous callers) unless a
 condition narrows it to the organization, an account or a calling resource. S3 account and bucket public access
@@ -31,10 +31,14 @@ ECR_REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 MSK_CLUSTER_POLICY = "aws:msk/clusterPolicy:ClusterPolicy"
 EVENT_BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 EVENT_PERMISSION = "aws:cloudwatch/eventPermission:EventPermission"
+LOG_DESTINATION_POLICY = "aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy"
 
 #: Every type with a resource policy in its `policy` property that this module judges.
 POLICY_TYPES = (BUCKET_POLICY, BUCKET, BUCKET_V2, TOPIC_POLICY, TOPIC, QUEUE_POLICY, QUEUE, SECRET_POLICY, SECRET,
                 ECR_REPOSITORY_POLICY, ECR_REGISTRY_POLICY, MSK_CLUSTER_POLICY)
+
+#: Types whose resource policy is in another property than `policy`.
+DOCUMENT_PROPERTY = {LOG_DESTINATION_POLICY: "accessPolicy"}
 
 _SCOPE_HINT = "aws:PrincipalOrgID, aws:SourceArn, aws:SourceAccount or aws:PrincipalArn"
 
@@ -57,28 +61,30 @@ def _principal_shown(statement: dict[str, Any]) -> str:
 
 
 def _check_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    doc = TICKED.policy_document(report, args.props, "policy")
+    prop = DOCUMENT_PROPERTY.get(args.resource_type, "policy")
+    doc = TICKED.policy_document(report, args.props, prop)
     if doc is None:
         return
     for i, statement in _open_statements(doc):
         actions = st.strings(st.field(statement, "Action")) or ["(NotAction)"]
-        report(f"`policy` {st.label(statement, i)} allows {_principal_shown(statement)} to "
+        report(f"`{prop}` {st.label(statement, i)} allows {_principal_shown(statement)} to "
                f"{st.describe(actions)} without a condition on {_SCOPE_HINT}; any AWS account (or anonymous "
                "caller) could use it", None)
 
 
 resource_policy_public = resource_policy(
     name="ob-resource-policy-public",
-    description="Bucket, topic, queue, secret, ECR and MSK resource policies never grant to `*` without an "
-                "organization, account or source condition.",
+    description="Bucket, topic, queue, secret, ECR, MSK and CloudWatch Logs destination resource policies never "
+                "grant to `*` without an organization, account or source condition.",
     severity=Severity.CRITICAL,
     frameworks=[("FSBP", "S3.2"), ("FSBP", "S3.3"), ("FSBP", "SNS.4"), ("Checkov", "CKV_AWS_70"),
                 ("Checkov", "CKV_AWS_168"), ("Checkov", "CKV_AWS_169"), ("Checkov", "CKV_AWS_387"),
                 ("Checkov", "CKV_AWS_32"), ("Checkov", "CKV_AWS_283")],
-    resource_types=list(POLICY_TYPES),
+    resource_types=[*POLICY_TYPES, LOG_DESTINATION_POLICY],
     remediation=("In the `policy` JSON of `aws.s3.BucketPolicy`, `aws.sns.TopicPolicy`, `aws.sqs.QueuePolicy`, "
                  "`aws.secretsmanager.SecretPolicy`, `aws.ecr.RepositoryPolicy`, `aws.ecr.RegistryPolicy` and "
-                 "`aws.msk.ClusterPolicy` (or the inline `policy` of the bucket, topic, queue or secret) name "
+                 "`aws.msk.ClusterPolicy` (or the inline `policy` of the bucket, topic, queue or secret), and the "
+                 "`access_policy` of `aws.cloudwatch.LogDestinationPolicy`, name "
                  "the principals (`{\"AWS\": role_arn}` or `{\"Service\": \"events.amazonaws.com\"}`), or keep "
                  "`\"Principal\": \"*\"` only with `\"Condition\": {\"StringEquals\": "
                  "{\"aws:PrincipalOrgID\": org_id}}` (service callers: `aws:SourceArn` / `aws:SourceAccount`). "

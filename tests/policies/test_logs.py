@@ -41,3 +41,35 @@ def test_retention_follows_config():
 def test_schema_default():
     assert logs.logs.config_schema is not None
     assert logs.logs.config_schema.properties["minRetentionDays"]["default"] == 365
+
+
+# --- ob-firehose-encryption --------------------------------------------------------------------------------------
+
+S3_DESTINATION = {"bucketArn": "arn:aws:s3:::b", "roleArn": "arn:aws:iam::1:role/r", "kmsKeyArn": KEY}
+ENCRYPTED = {"enabled": True, "keyType": "CUSTOMER_MANAGED_CMK", "keyArn": KEY}
+
+
+@pytest.mark.parametrize("props", [
+    {"destination": "extended_s3", "serverSideEncryption": ENCRYPTED, "extendedS3Configuration": S3_DESTINATION},
+    # a Kinesis source: the source stream's encryption applies, Firehose refuses its own
+    {"destination": "extended_s3", "kinesisSourceConfiguration": {"kinesisStreamArn": "arn:s", "roleArn": "arn:r"},
+     "extendedS3Configuration": S3_DESTINATION},
+])
+def test_firehose_passes(props):
+    assert run_resource_policy(logs.firehose_encryption, logs.FIREHOSE, props) == []
+
+
+def test_firehose_without_server_side_encryption_fails():
+    msgs = run_resource_policy(logs.firehose_encryption, logs.FIREHOSE,
+                               {"destination": "extended_s3", "extendedS3Configuration": S3_DESTINATION})
+    assert msgs == ["`serverSideEncryption.enabled` is not set (AWS default: false); it must be true: records wait "
+                    "in the stream's buffer",
+                    '`serverSideEncryption.keyType` is not set (AWS default: "AWS_OWNED_CMK"); it must be '
+                    '"CUSTOMER_MANAGED_CMK"']
+
+
+def test_firehose_objects_without_a_key_fail():
+    destination = {k: v for k, v in S3_DESTINATION.items() if k != "kmsKeyArn"}
+    msgs = run_resource_policy(logs.firehose_encryption, logs.FIREHOSE, {
+        "destination": "extended_s3", "serverSideEncryption": ENCRYPTED, "extendedS3Configuration": destination})
+    assert len(msgs) == 1 and "`extendedS3Configuration.kmsKeyArn` is not set" in msgs[0]

@@ -129,3 +129,25 @@ def test_event_permission() -> None:
     foreign = run_bus(rp.EVENT_PERMISSION, {"principal": FOREIGN, "statementId": "pis"})
     assert len(foreign) == 1 and f'"{FOREIGN}"' in foreign[0]
     assert run_bus(rp.EVENT_PERMISSION, {"principal": UNKNOWN_STRING_VALUE, "statementId": "x"}) == []
+
+
+def subscribe(principal: Any, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Principal": principal, "Action": "logs:PutSubscriptionFilter",
+            "Resource": "arn:aws:logs:eu-west-2:1:destination:d", **extra}
+
+
+@pytest.mark.parametrize("statement", [
+    subscribe("*", Condition={"StringEquals": {"aws:PrincipalOrgID": [ORG]}}),
+    subscribe({"AWS": FOREIGN}),
+])
+def test_scoped_log_destination_policy_passes(statement: dict[str, Any]) -> None:
+    props = {"destinationName": "d", "accessPolicy": doc(statement)}
+    assert run_resource_policy(rp.resource_policy_public, rp.LOG_DESTINATION_POLICY, props) == []
+
+
+def test_open_log_destination_policy_fails() -> None:
+    """Anyone could subscribe a log group to the destination and write into the log archive."""
+    props = {"destinationName": "d", "accessPolicy": doc({"Sid": "Open", **subscribe("*")})}
+    msgs = run_resource_policy(rp.resource_policy_public, rp.LOG_DESTINATION_POLICY, props)
+    assert len(msgs) == 1 and msgs[0].startswith('`accessPolicy` statement "Open" allows Principal "*" to '
+                                                 '["logs:PutSubscriptionFilter"]'), msgs
