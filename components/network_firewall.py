@@ -112,63 +112,35 @@ class NetworkFirewall(pulumi.ComponentResource):
         super().__init__("openbanking:network:NetworkFirewall", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         encryption = {"type": "CUSTOMER_KMS", "key_id": args.kms_key_arn}
-        references = []
+        references: list[aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs] = []
+
+        def stateful(suffix: str, description: str, capacity: int, priority: int,
+                     source: aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs) -> None:
+            """A strict-order stateful rule group `<prefix>-egress-<suffix>`, encrypted, evaluated at `priority`."""
+            group = aws.networkfirewall.RuleGroup(
+                f"{name}-{suffix}", name=f"{args.name_prefix}-egress-{suffix}", description=description,
+                type="STATEFUL", capacity=capacity,
+                rule_group=aws.networkfirewall.RuleGroupRuleGroupArgs(
+                    rules_source=source,
+                    stateful_rule_options=aws.networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
+                        rule_order="STRICT_ORDER")),
+                encryption_configuration=aws.networkfirewall.RuleGroupEncryptionConfigurationArgs(**encryption),
+                opts=child)
+            references.append(aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
+                resource_arn=group.arn, priority=priority))
+
         if args.allowed_domains:
-            allow = aws.networkfirewall.RuleGroup(
-                f"{name}-allow-list",
-                name=f"{args.name_prefix}-egress-allow-list",
-                description="Egress domain allow-list (TLS SNI and HTTP Host), from the environment config",
-                type="STATEFUL",
-                capacity=ALLOW_LIST_CAPACITY,
-                rule_group=aws.networkfirewall.RuleGroupRuleGroupArgs(
-                    rules_source=aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
-                        rules_source_list=aws.networkfirewall.RuleGroupRuleGroupRulesSourceRulesSourceListArgs(
-                            generated_rules_type="ALLOWLIST",
-                            target_types=["TLS_SNI", "HTTP_HOST"],
-                            targets=list(args.allowed_domains),
-                        )),
-                    stateful_rule_options=aws.networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
-                        rule_order="STRICT_ORDER"),
-                ),
-                encryption_configuration=aws.networkfirewall.RuleGroupEncryptionConfigurationArgs(**encryption),
-                opts=child,
-            )
-            references.append(aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
-                resource_arn=allow.arn, priority=100))
+            stateful("allow-list", "Egress domain allow-list (TLS SNI and HTTP Host), from the environment config",
+                     ALLOW_LIST_CAPACITY, 100, aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
+                         rules_source_list=aws.networkfirewall.RuleGroupRuleGroupRulesSourceRulesSourceListArgs(
+                             generated_rules_type="ALLOWLIST", target_types=["TLS_SNI", "HTTP_HOST"],
+                             targets=list(args.allowed_domains))))
         if args.callback_domains:
-            callbacks = aws.networkfirewall.RuleGroup(
-                f"{name}-callbacks",
-                name=f"{args.name_prefix}-egress-callbacks",
-                description="TPP callback domains (TLS SNI, port 443), from the egress proxy only",
-                type="STATEFUL",
-                capacity=CALLBACK_CAPACITY,
-                rule_group=aws.networkfirewall.RuleGroupRuleGroupArgs(
-                    rules_source=aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
-                        rules_string=callback_rules(args.callback_domains, args.callback_sources)),
-                    stateful_rule_options=aws.networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
-                        rule_order="STRICT_ORDER"),
-                ),
-                encryption_configuration=aws.networkfirewall.RuleGroupEncryptionConfigurationArgs(**encryption),
-                opts=child,
-            )
-            references.append(aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
-                resource_arn=callbacks.arn, priority=150))
-        drop_non_tcp = aws.networkfirewall.RuleGroup(
-            f"{name}-drop-non-tcp",
-            name=f"{args.name_prefix}-egress-drop-non-tcp",
-            description="Drop UDP and ICMP to the internet",
-            type="STATEFUL",
-            capacity=10,
-            rule_group=aws.networkfirewall.RuleGroupRuleGroupArgs(
-                rules_source=aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(rules_string=DROP_NON_TCP_RULES),
-                stateful_rule_options=aws.networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
-                    rule_order="STRICT_ORDER"),
-            ),
-            encryption_configuration=aws.networkfirewall.RuleGroupEncryptionConfigurationArgs(**encryption),
-            opts=child,
-        )
-        references.append(aws.networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
-            resource_arn=drop_non_tcp.arn, priority=200))
+            stateful("callbacks", "TPP callback domains (TLS SNI, port 443), from the egress proxy only",
+                     CALLBACK_CAPACITY, 150, aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
+                         rules_string=callback_rules(args.callback_domains, args.callback_sources)))
+        stateful("drop-non-tcp", "Drop UDP and ICMP to the internet", 10, 200,
+                 aws.networkfirewall.RuleGroupRuleGroupRulesSourceArgs(rules_string=DROP_NON_TCP_RULES))
         self.policy = aws.networkfirewall.FirewallPolicy(
             f"{name}-policy",
             name=f"{args.name_prefix}-egress",
