@@ -376,7 +376,9 @@ class Edge(pulumi.ComponentResource):
                 certificate_arn=entry_certificate.arn, zone_id=self.zone.zone_id, vpc_id=vpc.vpc_id,
                 vpc_cidr=vpc_cidr, subnet_ids=vpc.private_subnet_ids, backends=entry.backends, routes=entry.routes,
                 throttle_rate=args.limits.throttle_rate, throttle_burst=args.limits.throttle_burst,
-                log_kms_key_arn=key, log_retention_days=args.log_retention_days), opts=self.child)
+                log_kms_key_arn=key, log_retention_days=args.log_retention_days,
+                access_log_destination_arn=args.access_log_destination_arn, account_id=at.account_id,
+                region=at.region), opts=self.child)
 
         # The developer portal: static pages on CloudFront, like the static data.
         self.portal = None

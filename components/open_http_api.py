@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .log_subscription import LogSubscription, LogSubscriptionArgs
 from .network_access import Egress, workload_security_group
 
 #: The port the load balancers behind the entry listen on (TLS).
@@ -99,6 +100,11 @@ class OpenHttpApiArgs:
     log_kms_key_arn: pulumi.Input[str]
     #: Days the access log group keeps logs.
     log_retention_days: int
+    #: The log archive's CloudWatch Logs destination every access log line is sent on to.
+    access_log_destination_arn: pulumi.Input[str]
+    #: The account and region of the API (the sending role's trust).
+    account_id: str
+    region: str
 
 
 class OpenHttpApi(pulumi.ComponentResource):
@@ -156,6 +162,10 @@ class OpenHttpApi(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-access-logs", name=f"/aws/apigateway/{args.api_name}/access", kms_key_id=args.log_kms_key_arn,
             retention_in_days=args.log_retention_days, opts=child)
+        LogSubscription(f"{name}-access-logs-to-archive", LogSubscriptionArgs(
+            log_group_name=log_group.name, destination_arn=args.access_log_destination_arn,
+            account_id=args.account_id, region=args.region, filter_name=f"{args.api_name}-access-logs-to-archive"),
+            opts=child)
         self.stage = aws.apigatewayv2.Stage(
             f"{name}-stage", api_id=self.api.id, name="$default", auto_deploy=True,
             access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=log_group.arn,

@@ -129,7 +129,9 @@ def open_api(**change: Any) -> OpenHttpApiArgs:
         "backends": {"ca": OpenBackend("arn:aws:elasticloadbalancing:eu-west-2:1:listener/net/ca/1/2", "ca.internal.x",
                                        "sg-1")},
         "routes": [OpenRoute("GET", "/sandbox/ca.pem", "ca")], "throttle_rate": 10.0, "throttle_burst": 20,
-        "log_kms_key_arn": "arn:aws:kms:eu-west-2:1:key/k", "log_retention_days": 7}
+        "log_kms_key_arn": "arn:aws:kms:eu-west-2:1:key/k", "log_retention_days": 7,
+        "access_log_destination_arn": "arn:aws:logs:eu-west-2:2:destination:api-access-logs", "account_id": "1",
+        "region": "eu-west-2"}
     return OpenHttpApiArgs(**(base | change))
 
 
