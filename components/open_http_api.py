@@ -102,8 +102,9 @@ class OpenHttpApiArgs:
     log_retention_days: int
     #: The log archive's CloudWatch Logs destination every access log line is sent on to.
     access_log_destination_arn: pulumi.Input[str]
-    #: The account and region of the API (the sending role's trust).
+    #: The API's account (the sending role's trust admits its log groups only).
     account_id: str
+    #: The API's region, the destination's too (a subscription does not cross regions).
     region: str
 
 
