@@ -162,6 +162,8 @@ class LogBucket(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     #: The bucket's versioning (replication waits for it on both sides).
     versioning: aws.s3.BucketVersioning
+    #: The default retention (Object Lock); None without one.
+    object_lock: aws.s3.BucketObjectLockConfiguration | None
 
     def __init__(self, name: str, args: LogBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("openbanking:logging:LogBucket", name, None, opts)
@@ -208,8 +210,9 @@ class LogBucket(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=on_bucket,
         )
+        self.object_lock = None
         if args.object_lock and args.default_retention:
-            aws.s3.BucketObjectLockConfiguration(
+            self.object_lock = aws.s3.BucketObjectLockConfiguration(
                 f"{name}-object-lock",
                 bucket=self.bucket.id,
                 rule=aws.s3.BucketObjectLockConfigurationRuleArgs(

@@ -95,7 +95,11 @@ def test_log_bucket_keeps_objects_under_object_lock(recorder: Recorder) -> Any:
         assert bucket["objectLockEnabled"] is True
         assert lock["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 400}
 
-    return log_bucket().policy.urn.apply(check)
+    # waits for the lock configuration itself: it is registered after the versioning it depends on, which the
+    # policy does not wait for (checking on the policy's URN alone made this test fail now and then)
+    logs = log_bucket()
+    assert logs.object_lock is not None
+    return pulumi.Output.all(logs.policy.urn, logs.object_lock.urn).apply(check)
 
 
 @pulumi.runtime.test
