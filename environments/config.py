@@ -53,16 +53,29 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
+#: Characters of a value an error line shows; a longer value is cut there, with its size.
+MAX_SHOWN = 160
+
+
 def as_written(value: Any) -> str:
-    """A config value the way the user wrote it in YAML: `false`, `null`, `'1'` (a string), `1` (a number)."""
+    """A config value the way the user wrote it in YAML: `false`, `null`, `'1'` (a string), `1` (a number); a
+    long one cut at :data:`MAX_SHOWN` characters with its size, so a huge value cannot bury the rule it broke."""
+    text = _written(value)
+    if len(text) <= MAX_SHOWN:
+        return text
+    size = f"{len(value)} items" if isinstance(value, list | tuple | dict) else f"{len(text)} characters"
+    return f"{text[:MAX_SHOWN]}... ({size})"
+
+
+def _written(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(as_written(v) for v in value) + "]"
+        return "[" + ", ".join(_written(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {as_written(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {_written(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 
