@@ -27,6 +27,8 @@ import pulumi_aws as aws
 
 #: Capacity of the allow-list rule group; fixed at creation (changing it replaces the group).
 ALLOW_LIST_CAPACITY = 1000
+#: The most domains the allow-list holds: each takes two of its rules (TLS SNI and HTTP Host).
+MAX_ALLOWED_DOMAINS = ALLOW_LIST_CAPACITY // 2
 DROP_NON_TCP_RULES = "\n".join([
     'drop udp $HOME_NET any -> $EXTERNAL_NET any (msg:"egress: UDP to the internet is not allowed"; '
     "sid:1000001; rev:1;)",
@@ -34,7 +36,7 @@ DROP_NON_TCP_RULES = "\n".join([
     "sid:1000002; rev:1;)",
 ])
 FIREWALL_LOG_PREFIX = "network-firewall"
-#: Capacity of the callback rule group (one rule per domain); fixed at creation.
+#: Capacity of the callback rule group (one rule per domain, so also the most callback domains); fixed at creation.
 CALLBACK_CAPACITY = 200
 #: The callback rules' Suricata ids start here (one per domain, in config order).
 CALLBACK_SID_BASE = 1100001
@@ -84,6 +86,9 @@ class NetworkFirewallArgs:
         if self.callback_domains and not self.callback_sources:
             raise ValueError("NetworkFirewallArgs.callback_sources: empty, so callback_domains would pass from "
                              "anywhere; name the egress proxy's subnets")
+        if len(self.allowed_domains) > MAX_ALLOWED_DOMAINS:
+            raise ValueError(f"NetworkFirewallArgs.allowed_domains: {len(self.allowed_domains)} domains, more than the "
+                             f"allow-list rule group holds ({MAX_ALLOWED_DOMAINS}, two rules each)")
         if len(self.callback_domains) > CALLBACK_CAPACITY:
             raise ValueError(f"NetworkFirewallArgs.callback_domains: {len(self.callback_domains)} domains, more than "
                              f"the callback rule group's capacity ({CALLBACK_CAPACITY})")

@@ -38,6 +38,7 @@ from pydantic_core import PydanticCustomError
 
 from accounts.keys import AccountRole
 from components.cidr_plan import EGRESS_TIERS, INGRESS_TIERS, MIN_SUBNET_PREFIX, SPOKE_TIERS
+from components.network_firewall import CALLBACK_CAPACITY, MAX_ALLOWED_DOMAINS
 from openbanking.claims import API_SCOPES
 
 CONFIG_KEY = "landingzone:environment"
@@ -557,10 +558,14 @@ class Network(_Model):
     #: One NAT gateway (and firewall lane) per AZ; default: in prod only.
     nat_gateway_per_az: bool | None = None
     #: Domains the firewall and the proxy let out (TLS SNI / HTTP Host); everything else is dropped.
-    egress_allowed_domains: list[EgressDomain] = Field(default_factory=list)
+    #: At most as many as the firewall's allow-list rule group holds.
+    egress_allowed_domains: Annotated[list[EgressDomain], Field(max_length=MAX_ALLOWED_DOMAINS)] = Field(
+        default_factory=list)
     #: The TPPs' event-notification callback domains (the bank onboards them): let out over HTTPS to the account
-    #: running the events service only, and the only hosts a subscription's `CallbackUrl` may name.
-    callback_domains: list[EgressDomain] = Field(default_factory=list)
+    #: running the events service only, and the only hosts a subscription's `CallbackUrl` may name. At most as many
+    #: as the firewall's callback rule group holds.
+    callback_domains: Annotated[list[EgressDomain], Field(max_length=CALLBACK_CAPACITY)] = Field(
+        default_factory=list)
     egress_proxy: EgressProxy = EgressProxy()
 
     def nat_per_az(self, stage: Stage) -> bool:

@@ -115,3 +115,10 @@ def test_callback_domains_need_someone_to_send_them() -> None:
     with pytest.raises(ValueError, match="callback_sources: empty"):
         NetworkFirewallArgs(name_prefix="p", vpc_id="vpc", subnet_ids=[], allowed_domains=[], home_net=[],
                             kms_key_arn="k", log_bucket_name="b", callback_domains=["hooks.tpp.example.com"])
+    with pytest.raises(ValueError, match=r"allowed_domains: 501 domains, more than the allow-list rule group holds"):
+        NetworkFirewallArgs(name_prefix="p", vpc_id="vpc", subnet_ids=[], home_net=[], kms_key_arn="k",
+                            log_bucket_name="b", allowed_domains=[f"h{i}.example.com" for i in range(501)])
+    with pytest.raises(ValueError, match=r"callback_domains: 201 domains, more than the callback rule group's"):
+        NetworkFirewallArgs(name_prefix="p", vpc_id="vpc", subnet_ids=[], allowed_domains=[], home_net=[],
+                            kms_key_arn="k", log_bucket_name="b", callback_sources=["10.0.0.0/25"],
+                            callback_domains=[f"h{i}.example.com" for i in range(201)])

@@ -115,12 +115,31 @@ def test_callback_domains_are_listed_once_and_apart_from_the_general_allow_list(
         "general allow-list too"]
 
 
-@pytest.mark.parametrize("value", ["hooks.tpp.example.com", [None], [["nested.example.com"]], [7], {"a": "b"}])
+@pytest.mark.parametrize("value", ["hooks.tpp.example.com", None, [None], [["nested.example.com"]], [7], {"a": "b"},
+                                   ["hooks.tpp.example.com", "hooks.tpp.example.com"]])
 def test_callback_domains_must_be_a_list_of_domains(value: object) -> None:
     raw = stack_config("sandbox")
     raw["network"]["callbackDomains"] = value
     [line, *_] = problems(raw)
     assert line.startswith(f"{CONFIG_KEY}.network.callbackDomains"), line
+
+
+@pytest.mark.parametrize(("key", "most"), [("callbackDomains", 200), ("egressAllowedDomains", 500)])
+def test_the_domain_lists_fit_the_firewall_rule_groups_and_a_long_one_is_shown_cut(key: str, most: int) -> None:
+    """The firewall's rule groups have a fixed capacity (one rule per callback domain, two per allow-listed domain:
+    TLS SNI and HTTP Host), so a longer list is a config error, not a failed `pulumi up`; the line stays short."""
+    raw = stack_config("dev")
+    listed = raw["network"][key]
+    listed += [f"h{i}.{key.lower()}.example.com" for i in range(most - len(listed))]
+    config = load_environment(raw)
+    assert not isinstance(config, FoundationConfig)
+    assert config.network.model_dump(by_alias=True)[key] == listed  # the most is accepted
+    listed.append("one-more.example.org")
+    [line] = problems(raw)
+    assert line.startswith(f"{CONFIG_KEY}.network.{key}: [")
+    assert line.endswith(f"... ({most + 1} items) list should have at most {most} items after validation, not "
+                         f"{most + 1}")
+    assert len(line) < 400
 
 
 def test_a_public_suffix_is_no_callback_domain() -> None:
