@@ -184,3 +184,11 @@ def test_every_problem_is_reported_at_once() -> None:
     assert len(lines) == 5  # one AZ is both below prod's minimum and too few for the ledgers
     for key in ("accounts.api", "region", "network.availabilityZones", "workloads.pis.vpcCidr"):
         assert any(line.startswith(f"{CONFIG_KEY}.{key}: ") for line in lines), key
+
+
+def test_a_huge_value_is_shown_cut_with_its_size_and_the_rule_still_read() -> None:
+    raw = stack_config("dev")
+    raw["domain"] = "a" * 100_000
+    [line] = problems(raw)
+    assert line == (f"{CONFIG_KEY}.domain: '{'a' * 159}... (100002 characters) is not a lower-case DNS domain name "
+                    "(labels of a-z, 0-9 and '-', dot-separated)")
