@@ -187,7 +187,7 @@ class AccountResources:
     #: The egress proxy (`http://proxy.<domain>:3128`).
     proxy_url: str
     #: The bank's TPP callback domains (`network.callbackDomains`): `OB_CALLBACK_DOMAINS` of those that vet callbacks.
-    callback_domains: Sequence[str] = ()
+    callback_domains: Sequence[str]
     #: The ledger, where the account keeps one.
     ledger: Ledger | None = None
     #: The cache, where the account has one.
