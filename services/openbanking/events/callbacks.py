@@ -109,10 +109,10 @@ def vet_host(host: str, resolver: NameResolver, *, allow_loopback: bool = False)
 
 def domain_allowed(host: str, domains: Iterable[str]) -> bool:
     """Whether `host` is on the list, read as the egress proxy and firewall read it: `example.com` is that name
-    only, `.example.com` that name and every name under it. Case and a trailing dot do not matter; an IP address is
-    never on the list."""
-    name = host.lower().rstrip(".")
-    if _literal(name) is not None:
+    only, `.example.com` that name and every name under it. Case does not matter; a name written with a trailing dot
+    (`hooks.example.com.`) or an IP address is never on the list: the proxy would not match it either."""
+    name = host.lower()
+    if name.endswith(".") or _literal(name) is not None:
         return False
     for domain in domains:
         entry = domain.lower().rstrip(".")
