@@ -83,6 +83,24 @@ def _where(exc: BaseException, directory: Path) -> str:
     return f" (at {Path(frames[-1].filename).relative_to(directory)}:{frames[-1].lineno})"
 
 
+#: What `threading` raises when it cannot map a new thread's stack: at the memory limit, thread stacks are
+#: memory like any other (the SDK starts threads for its RPCs, so this can come before a MemoryError).
+THREAD_START_FAILED = "can't start new thread"
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether the memory limit is what stopped the program: a MemoryError, or a thread whose stack could
+    not be mapped, anywhere in what the program raised (the SDK chains exceptions, and wraps messages)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MemoryError) or THREAD_START_FAILED in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def describe(exc: BaseException, directory: Path) -> str:
     """One line (or one per problem) saying why the program did not render."""
     if isinstance(exc, SystemExit):
@@ -169,8 +187,8 @@ def _render(request: protocol.RenderRequest, channel: socket.socket) -> dict[str
     if recorder.problems:
         return {"type": "failure", "message": "\n".join(dict.fromkeys(recorder.problems))}
     if error is not None:
-        if isinstance(error, MemoryError):
-            raise error
+        if out_of_memory(error):
+            raise MemoryError from error
         return {"type": "failure", "message": describe(error, directory)}
     exports = sdk.stack_exports(stack[0] if stack else None)
     resolved = loop.run_until_complete(pulumi.Output.from_input(exports).future())
