@@ -123,6 +123,17 @@ def _ending(program: Program, stack: str, limits: Limits, exit_: protocol.Exit |
             "so there is no complete record to judge")
 
 
+def render_request(program: Program, stack: str, config: StackConfig, limits: Limits) -> protocol.RenderRequest:
+    """What a render process is asked to render: the program, the stack and its config, as lz reads them."""
+    return {
+        "type": "request", "directory": str(program.directory), "main": str(program.main),
+        "project": program.name, "stack": stack, "organization": ORGANIZATION,
+        "config": config.values, "secret_keys": config.secret_keys,
+        "disabled_default_providers": sorted(config.disabled_default_providers()),
+        "default_region": config.values.get("aws:region", DEFAULT_REGION), "memory_mib": limits.memory_mib,
+    }
+
+
 class Renderer:
     """Renders stacks in render processes, with limits; one fork server for all of them."""
 
@@ -172,13 +183,7 @@ class Renderer:
 
     def _drive(self, process: RenderProcess, program: Program, stack: str, config: StackConfig,
                chain: tuple[str, ...], deadline: float, limits: Limits) -> Rendering:
-        request: protocol.RenderRequest = {
-            "type": "request", "directory": str(program.directory), "main": str(program.main),
-            "project": program.name, "stack": stack, "organization": ORGANIZATION,
-            "config": config.values, "secret_keys": config.secret_keys,
-            "disabled_default_providers": sorted(config.disabled_default_providers()),
-            "default_region": config.values.get("aws:region", DEFAULT_REGION), "memory_mib": limits.memory_mib,
-        }
+        request = render_request(program, stack, config, limits)
         where = f"{program.name}/{stack}"
         references: list[str] = []
         result: protocol.Result | None = None

@@ -24,6 +24,7 @@ import threading
 import traceback
 import types
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -51,7 +52,14 @@ def run(channel_fd: int, output_fd: int) -> NoReturn:
         resource.setrlimit(resource.RLIMIT_DATA, (memory * 2**20, memory * 2**20))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         _redirect_output(output_fd)
-        message = _render(request, channel)
+        lock = threading.Lock()
+
+        def read_stack(name: str) -> dict[str, Any]:
+            with lock:
+                protocol.send(channel, {"type": "reference", "stack": name})
+                return protocol.receive_outputs(channel)
+
+        message = render(request, read_stack)
     except MemoryError:
         message = {"type": "failure", "message": f"memory limit of {memory} MiB reached (--memory)"}
     except BaseException as exc:  # whatever happened is the render's outcome, reported to lz
@@ -141,7 +149,11 @@ def tune_runtime() -> None:
     warnings.filterwarnings("ignore", message=r"coroutine 'Output\.\w+' was never awaited", category=RuntimeWarning)
 
 
-def _render(request: protocol.RenderRequest, channel: socket.socket) -> dict[str, Any]:
+def render(request: protocol.RenderRequest, read_stack: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """Render the request's program in this process: the "result" or "failure" message for lz.
+
+    `read_stack(name)` answers a `StackReference(name)` with that stack's outputs. The bench calls this
+    directly, under an instruction counter, with the outputs of stacks it rendered before."""
     sdk.check_version()
     tune_runtime()
 
@@ -151,13 +163,6 @@ def _render(request: protocol.RenderRequest, channel: socket.socket) -> dict[str
     for entry in dict.fromkeys([str(main.parent), str(directory)]):
         sys.path.insert(0, entry)
     sys.argv = [str(main)]
-
-    lock = threading.Lock()
-
-    def read_stack(name: str) -> dict[str, Any]:
-        with lock:
-            protocol.send(channel, {"type": "reference", "stack": name})
-            return protocol.receive_outputs(channel)
 
     recorder = Recorder(request["stack"], request["project"], directory, request["default_region"],
                         frozenset(request["disabled_default_providers"]), read_stack)
