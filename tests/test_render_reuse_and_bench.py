@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
@@ -94,9 +96,73 @@ def test_the_bench_renders_prod_copies_outside_the_repository(tmp_path: Path) ->
 
 
 def test_the_floor_is_measured_in_a_process_of_its_own() -> None:
-    floor = bench.measure_floor([50, 100], runs=1)
-    assert set(floor) == {50, 100}
-    assert all(seconds > 0 and peak_kib > 10_000 for seconds, peak_kib in floor.values())
+    with bench.Floor() as floor:
+        runs = [floor.run(50, tuned=False), floor.run(100, tuned=True)]
+    assert all(seconds > 0 and peak_kib > 10_000 for seconds, peak_kib in runs)  # a process that imported the SDK
+
+
+def test_lz_and_the_floors_are_measured_in_turn() -> None:
+    """A machine that slows down for a minute (this one does) must slow both sides of a ratio, not one."""
+    calls: list[str] = []
+
+    class Floor:
+        def run(self, count: int, tuned: bool) -> tuple[float, int]:
+            calls.append(f"{'tuned' if tuned else 'floor'} {count}")
+            return 2.0 if tuned else 4.0, 1024
+
+    def render() -> Any:
+        calls.append("lz")
+        return SimpleNamespace(max_rss_kib=2048)
+
+    measured = bench.timed(render, cast(bench.Floor, Floor()), 7, runs=3)
+    assert calls == ["lz", "floor 7", "tuned 7"] * 4  # a warm-up of each, then three rounds
+    assert (measured.floor_seconds, measured.tuned_seconds, measured.peak_kib) == (4.0, 2.0, 2048)
+    assert len(measured.samples) == 3
+
+
+FAKE_VALGRIND = """#!/bin/sh
+# Stands in for valgrind: runs the command after the options and writes a cachegrind summary whose count
+# is the number of resources the command printed times a thousand.
+out=""
+while [ "${1#--}" != "$1" ]; do
+  case "$1" in --cachegrind-out-file=*) out="${1#--cachegrind-out-file=}";; esac
+  shift
+done
+printed=$("$@") || exit $?
+echo "$printed"
+printf 'events: Ir\nsummary: %s000\n' "$printed" > "$out"
+"""
+
+
+def test_the_bench_counts_the_work_of_the_render_lz_makes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost per added workload account is judged on instructions: each counted render must be the render
+    lz makes of that stack (the same request, its references' outputs, the same number of resources)."""
+    program = Program.load(copy_of(FIXTURES / "reference_program", tmp_path / "program"))
+    with Renderer() as renderer:
+        reader = renderer.render(program, "reader")
+        job = bench.work_job(renderer, program, reader)
+    assert job["references"] == {"base": {"name": "base"}} and job["resources"] == len(reader.resources)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "valgrind").write_text(FAKE_VALGRIND)
+    (tools / "valgrind").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{sys.prefix}/bin:/usr/bin:/bin")
+    broken = {**job, "references": {}}  # a StackReference it cannot answer: the render fails, and says where
+    assert bench.count_work({1: job, 2: job, 3: job}) == {n: 1000 * len(reader.resources) for n in (1, 2, 3)}
+    with pytest.raises(RuntimeError, match=r"the counted render of reader failed: .*KeyError: 'base'"):
+        bench.count_work({1: job, 2: broken})
+    with pytest.raises(RuntimeError, match="the counted render of reader failed"):
+        bench.count_work({1: {**job, "resources": len(reader.resources) + 1}})  # not the render lz made
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert bench.count_work({1: job}) is None  # without valgrind nothing is counted, and the bench says so
+
+
+def test_the_slope_growth_is_the_cost_per_account_from_20_to_40_over_the_one_from_10_to_20() -> None:
+    assert bench.slopes({10: 1000.0, 20: 2000.0, 40: 4000.0}) == (100.0, 100.0, 1.0)
+    assert bench.slopes({10: 1000.0, 20: 2000.0, 40: 5000.0}) == (100.0, 150.0, 1.5)
+    assert bench.instructions("desc: x\nevents: Ir\nsummary: 27234937791\n") == 27234937791
+    with pytest.raises(ValueError, match="no summary line"):
+        bench.instructions("events: Ir\n")
 
 
 def test_a_change_behind_a_symlinked_directory_is_seen(tmp_path: Path) -> None:
