@@ -409,7 +409,7 @@ def main() -> None:
     # that anything else is refused.
     argparse.ArgumentParser(
         prog="python -m lz.bench", description=(__doc__ or "").split("\n\n")[0],
-        epilog="Takes about ten minutes on two cores; run it on an otherwise idle machine.").parse_args()
+        epilog="Takes about fifteen minutes on two cores; run it on an otherwise idle machine.").parse_args()
     console = make_console(width=150)
     program = Program.load(ROOT)
     with Renderer(reuse=False) as renderer, tempfile.TemporaryDirectory() as tmp, Floor() as floor:
