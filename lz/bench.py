@@ -17,10 +17,10 @@ number of accounts.
 That last target is judged on work, not on time: valgrind's instruction counter (cachegrind) counts
 what rendering prod with 10, 20 and 40 workload accounts executes, each render run in a process of its
 own as a render process runs it, and the instructions per added account from 20 to 40 may exceed those
-from 10 to 20 by at most 5%. A count is the same on every run and every machine; the seconds per added
-account are printed too, but on a shared two-core machine they move by a third from run to run, and
-what grows in them with the heap (cache misses) is the machine's, not a term of lz's work. Without
-valgrind the work is not counted and the bench says so.
+from 10 to 20 by at most 5%. Counts of one render repeat within a fraction of a percent; the seconds per
+added account are printed too, but on a shared two-core machine the same render's seconds move by a
+quarter from run to run, which a slope taken over one to four seconds magnifies. Without valgrind the
+work is not counted and the bench says so.
 
 The scaling table renders copies of the prod stack with 1, 5, 10, 20 and 40 workload accounts, made
 from the `workloads:` entries of Pulumi.prod.yaml in a temporary directory; nothing is written into the
