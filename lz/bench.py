@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,8 @@ class Floor:
         line = self._process.stdout.readline()
         if not line:
             raise RuntimeError(f"the floor process ended (exit status {self._process.wait()})")
+        if not line.strip():
+            raise RuntimeError(f"a floor run of {count} resources ended without a report")
         report = json.loads(line)
         return report["seconds"], report["max_rss_kib"]
 
@@ -215,28 +218,23 @@ def count_work(jobs: dict[int, dict[str, Any]]) -> dict[int, int] | None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return None
-    counted: dict[int, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        pending: list[tuple[int, list[str], Path]] = []
-        for key, job in jobs.items():
+
+        def count(key: int) -> int:
+            job = jobs[key]
             job_file, output = Path(tmp) / f"{key}.json", Path(tmp) / f"{key}.cachegrind"
             job_file.write_text(json.dumps(job))
-            pending.append((key, [valgrind, "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={output}",
-                                  sys.executable, "-m", "lz.bench", "work", str(job_file)], output))
-        running: list[tuple[int, subprocess.Popen[str], Path]] = []
-        while pending or running:
-            while pending and len(running) < (os.cpu_count() or 1):
-                key, command, output = pending.pop(0)
-                running.append((key, subprocess.Popen(command, cwd="/", text=True, stdout=subprocess.PIPE,
-                                                      stderr=subprocess.PIPE), output))
-            key, process, output = running.pop(0)
-            out, err = process.communicate()
-            if process.returncode != 0 or out.strip() != str(jobs[key]["resources"]):
-                lines = [line for line in err.splitlines() if line.strip() and not line.startswith("==")]
-                raise RuntimeError(f"the counted render of {jobs[key]['request']['stack']} failed: "
-                                   f"{lines[-1] if lines else out.strip()}")
-            counted[key] = instructions(output.read_text())
-    return counted
+            done = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={output}",
+                                   sys.executable, "-m", "lz.bench", "work", str(job_file)],
+                                  cwd="/", text=True, capture_output=True, check=False)
+            if done.returncode != 0 or done.stdout.strip() != str(job["resources"]):
+                lines = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("==")]
+                raise RuntimeError(f"the counted render of {job['request']['stack']} failed: "
+                                   f"{lines[-1] if lines else done.stdout.strip()}")
+            return instructions(output.read_text())
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            return dict(zip(jobs, pool.map(count, jobs), strict=True))
 
 
 def slopes(values: dict[int, float]) -> tuple[float, float, float]:
