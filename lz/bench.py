@@ -55,7 +55,7 @@ from typing import Any
 from rich.table import Table
 
 from . import pulumi_yaml
-from .project import Program
+from .project import Program, ProgramError
 from .render import Renderer, Rendering, referenced_stack, render_request
 from .report import make_console
 
@@ -185,9 +185,14 @@ def work_child(job_path: str) -> None:
     outputs of the stacks it references are in the job file); print how many resources it registered."""
     from . import render_process
 
-    job = json.loads(Path(job_path).read_text())
-    program = Program.load(Path(job["request"]["directory"]))
-    references: dict[str, Any] = job["references"]
+    try:
+        job = json.loads(Path(job_path).read_text())
+        program = Program.load(Path(job["request"]["directory"]))
+        references: dict[str, Any] = job["references"]
+    except (OSError, ValueError, KeyError, TypeError, ProgramError) as exc:
+        print(f"python -m lz.bench work: {job_path}: not a job the bench wrote ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
+        sys.exit(2)
     message = render_process.render(job["request"], lambda name: references[referenced_stack(program, name)])
     if message["type"] != "result":
         print(message["message"], file=sys.stderr, flush=True)
@@ -397,10 +402,11 @@ def end_to_end(stack: str, count: int, runs: int = 3) -> tuple[float, float]:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["floor"]:
+    # The bench's own processes (the floor, a counted render); any other arguments go to the parser below.
+    if sys.argv[1:] == ["floor"]:
         floor_server()
         return
-    if sys.argv[1:2] == ["work"]:
+    if len(sys.argv) == 3 and sys.argv[1] == "work":
         work_child(sys.argv[2])
         return
     # No options: the parser is there so that `--help` explains rather than starting a ten-minute run, and so

@@ -201,3 +201,17 @@ def test_the_benches_explain_themselves_on_help_and_refuse_what_they_do_not_know
     refused = subprocess.run([sys.executable, *command, "--stacks", "prod"], capture_output=True, text=True,
                              timeout=60, cwd=ROOT, check=False)
     assert refused.returncode == 2 and "unrecognized arguments: --stacks prod" in refused.stderr
+
+
+@pytest.mark.parametrize(("arguments", "says"), [
+    (["work"], "unrecognized arguments: work"),
+    (["work", "a", "b"], "unrecognized arguments: work a b"),
+    (["floor", "10"], "unrecognized arguments: floor 10"),
+    (["work", "/nonexistent/job.json"], "/nonexistent/job.json: not a job the bench wrote (FileNotFoundError"),
+    (["work", "/dev/null"], "/dev/null: not a job the bench wrote (JSONDecodeError"),
+    (["work", "/proc/self/cmdline"], "not a job the bench wrote"),
+])
+def test_the_bench_s_own_subcommands_refuse_what_is_not_theirs_in_one_line(arguments: list[str], says: str) -> None:
+    run = subprocess.run([sys.executable, "-m", "lz.bench", *arguments], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT, check=False)
+    assert run.returncode == 2 and says in run.stderr and "Traceback" not in run.stderr, run.stderr
